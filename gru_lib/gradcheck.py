@@ -1,0 +1,158 @@
+"""Gradient checking: compare an analytic gradient with central differences.
+
+The checker is generic (any scalar loss of any named arrays); ``check_gru_gradients`` applies
+it to ``gru_forward``/``gru_backward`` with a random linear loss ``L = sum(hs * G)``, whose
+gradient with respect to ``hs`` is exactly ``G``.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gru_lib.gru import gru_backward, gru_forward
+
+# The denominator of the relative error never drops below this, so that two gradients that are
+# both (numerically) zero count as agreeing instead of dividing 0 by 0.
+RELATIVE_ERROR_FLOOR = 1e-12
+
+
+def relative_error(analytic, numerical, floor=RELATIVE_ERROR_FLOOR):
+    """``||a - n|| / max(||a|| + ||n||, floor)`` with Euclidean norms over the whole array.
+
+    A norm over the whole array, rather than the largest elementwise ratio, keeps tiny entries
+    (where central differences are pure round-off) from dominating. 0 means identical, 1 means
+    unrelated; with float64 and a correct gradient expect about 1e-9 or less.
+    """
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numerical, dtype=np.float64)
+    if a.shape != n.shape:
+        raise ValueError(f"gradients to compare have shapes {a.shape} and {n.shape}")
+    return float(np.linalg.norm(a - n) / max(np.linalg.norm(a) + np.linalg.norm(n), floor))
+
+
+def numerical_gradient(loss_fn, x, eps=1e-6):
+    """Central-difference gradient of the scalar ``loss_fn()`` with respect to the array ``x``.
+
+    ``x`` is changed in place, one entry at a time, to ``x + eps`` and ``x - eps`` (and restored),
+    so ``loss_fn`` must read it afresh on every call. The error is O(eps**2) from truncation
+    plus O(machine epsilon / eps) from round-off. Returns an array shaped like ``x``.
+    """
+    if not isinstance(x, np.ndarray) or not np.issubdtype(x.dtype, np.floating):
+        raise TypeError("numerical_gradient needs a floating-point NumPy array to perturb")
+    grad = np.zeros(x.shape, dtype=np.float64)
+    flat = x.reshape(-1)  # a view: writing to it changes x
+    if flat.base is not x and flat.base is not x.base:
+        raise ValueError("numerical_gradient needs a contiguous array (it perturbs it in place)")
+    grad_flat = grad.reshape(-1)
+    for i in range(flat.size):
+        original = flat[i]
+        flat[i] = original + eps
+        loss_plus = float(loss_fn())
+        flat[i] = original - eps
+        loss_minus = float(loss_fn())
+        flat[i] = original
+        grad_flat[i] = (loss_plus - loss_minus) / (2.0 * eps)
+    return grad
+
+
+@dataclass
+class GradCheckRow:
+    """One checked array: its name, shape, the largest absolute difference and relative error."""
+
+    name: str
+    shape: tuple
+    max_abs_error: float
+    relative_error: float
+    passed: bool
+
+
+@dataclass
+class GradCheckReport:
+    """The result of a gradient check: one row per array, and the threshold used."""
+
+    rows: list
+    threshold: float
+    eps: float
+
+    @property
+    def max_relative_error(self):
+        """The worst relative error over all arrays."""
+        return max(row.relative_error for row in self.rows)
+
+    @property
+    def passed(self):
+        """True when every array's relative error is below the threshold."""
+        return all(row.passed for row in self.rows)
+
+    def failures(self):
+        """Names of the arrays whose check failed."""
+        return [row.name for row in self.rows if not row.passed]
+
+    def __str__(self):
+        header = f"{'array':<10} {'shape':<14} {'max abs err':>12} {'rel err':>10}  ok"
+        lines = [header, "-" * len(header)]
+        for row in self.rows:
+            shape = "x".join(str(s) for s in row.shape) or "scalar"
+            lines.append(f"{row.name:<10} {shape:<14} {row.max_abs_error:>12.2e} "
+                         f"{row.relative_error:>10.2e}  {'yes' if row.passed else 'NO'}")
+        verdict = "passed" if self.passed else f"FAILED for {', '.join(self.failures())}"
+        lines.append(f"max relative error {self.max_relative_error:.2e} "
+                     f"(threshold {self.threshold:.0e}, eps {self.eps:.0e}): {verdict}")
+        return "\n".join(lines)
+
+    def _repr_html_(self):
+        return "<pre>" + str(self) + "</pre>"
+
+
+def check_gradients(loss_fn, arrays, analytic, *, eps=1e-6, threshold=1e-7):
+    """Check analytic gradients of a scalar loss against central differences.
+
+    Args:
+        loss_fn: a function of no arguments returning the scalar loss computed from the current
+            contents of the arrays.
+        arrays: dict name -> array that ``loss_fn`` reads; each is perturbed in place and restored.
+        analytic: dict name -> the analytic gradient for every name in ``arrays``.
+        eps: the finite-difference step. threshold: the largest relative error that passes.
+
+    Returns:
+        a ``GradCheckReport`` (print it for a table).
+    """
+    missing = set(arrays) - set(analytic)
+    if missing:
+        raise ValueError(f"no analytic gradient given for {sorted(missing)}")
+    rows = []
+    for name, x in arrays.items():
+        numerical = numerical_gradient(loss_fn, x, eps)
+        a = np.asarray(analytic[name], dtype=np.float64)
+        if a.shape != x.shape:
+            raise ValueError(f"analytic gradient of {name} has shape {a.shape}, "
+                             f"but the array has shape {x.shape}")
+        rel = relative_error(a, numerical)
+        abs_err = float(np.max(np.abs(a - numerical))) if a.size else 0.0
+        rows.append(GradCheckRow(name, x.shape, abs_err, rel, rel < threshold))
+    return GradCheckReport(rows, threshold, eps)
+
+
+def check_gru_gradients(xs, h0, params, mask=None, *, rng=None, eps=1e-6, threshold=1e-7):
+    """Gradient-check ``gru_forward``/``gru_backward`` for every parameter, ``xs`` and ``h0``.
+
+    Uses the loss ``L = sum(hs * G)`` with a random ``G`` (T, B, H) drawn from ``rng`` (an int seed
+    or a Generator; None means 0). The arrays are perturbed in place and restored, so pass copies
+    if they are shared. Returns a ``GradCheckReport``.
+    """
+    rng = np.random.default_rng(0 if rng is None else rng)
+    hs, cache = gru_forward(xs, h0, params, mask)
+    upstream = rng.standard_normal(hs.shape).astype(params.dtype)
+    dxs, dh0, grads = gru_backward(upstream, cache)
+
+    def loss():
+        out, _ = gru_forward(xs, h0, params, mask)
+        return np.sum(out.astype(np.float64) * upstream)
+
+    arrays = dict(params.arrays(), xs=xs, h0=h0)
+    analytic = dict(grads.arrays(), xs=dxs, h0=dh0)
+    return check_gradients(loss, arrays, analytic, eps=eps, threshold=threshold)
+
+
+__all__ = ["RELATIVE_ERROR_FLOOR", "GradCheckReport", "GradCheckRow",
+           "check_gradients", "check_gru_gradients", "numerical_gradient", "relative_error"]

@@ -1,0 +1,546 @@
+"""The GRU cell: one step and a whole sequence, forward and backward, in both conventions.
+
+Layout: row vectors (``x @ W``), time-major sequences ``(T, B, D)``, hidden state ``(B, H)``.
+With ``sigma`` the sigmoid and ``*`` the elementwise product, one step computes
+
+    z = sigma(x W_xz + h W_hz + b_z)                    update gate
+    r = sigma(x W_xr + h W_hr + b_r)                    reset gate
+    h_tilde = tanh(x W_xh + (r * h) W_hh + b_h)         reset before the matmul (Cho et al. 2014)
+    h_tilde = tanh(x W_xh + b_h + r * (h W_hh + b_hn))  reset after it (PyTorch, cuDNN)
+    h_new = z * h + (1 - z) * h_tilde
+
+The variant is a property of the parameters (``GRUParams.reset_after``). The functions are pure:
+they never change the parameters, and the backward pass only returns gradients.
+
+Speed comes from three things that do not change the maths: the input projections of all time
+steps are one matrix product before the loop; the gate matmuls that share an operand are fused
+into one; and the weight gradients are one matrix product over all time steps after the loop.
+"""
+
+from dataclasses import dataclass, field, fields
+
+import numpy as np
+
+from gru_lib.activations import sigmoid, tanh
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+# Names of the parameter arrays, in the order used everywhere (fused columns are z | r | h).
+INPUT_WEIGHTS = ("W_xz", "W_xr", "W_xh")
+RECURRENT_WEIGHTS = ("W_hz", "W_hr", "W_hh")
+BIASES = ("b_z", "b_r", "b_h")
+
+
+@dataclass
+class GRUParams:
+    """Parameters of one GRU layer (or, with ``is_gradient=True``, gradients with respect to them).
+
+    Attributes:
+        W_xz, W_xr, W_xh: (D, H) input-to-hidden weights of the update gate, reset gate and
+            candidate state.
+        W_hz, W_hr, W_hh: (H, H) hidden-to-hidden weights of the same three.
+        b_z, b_r, b_h: (H,) biases.
+        reset_after: False for the Cho et al. (2014) form, True for the PyTorch/cuDNN form.
+        b_hn: (H,) the recurrent candidate bias inside ``r * (h W_hh + b_hn)``; required when
+            ``reset_after`` is True and must be None otherwise (it would merge into ``b_h``).
+        is_gradient: True when the arrays hold gradients (set by the backward functions); it only
+            changes how ``to_torch_layout`` fills PyTorch's two bias slots.
+    """
+
+    W_xz: np.ndarray
+    W_xr: np.ndarray
+    W_xh: np.ndarray
+    W_hz: np.ndarray
+    W_hr: np.ndarray
+    W_hh: np.ndarray
+    b_z: np.ndarray
+    b_r: np.ndarray
+    b_h: np.ndarray
+    reset_after: bool = False
+    b_hn: np.ndarray | None = None
+    is_gradient: bool = field(default=False, repr=False)
+
+    def __post_init__(self):
+        if not isinstance(self.reset_after, bool | np.bool_):
+            raise TypeError(f"reset_after must be a bool, got {type(self.reset_after).__name__}")
+        self.reset_after = bool(self.reset_after)
+        if self.reset_after and self.b_hn is None:
+            raise ValueError("reset_after=True needs the recurrent candidate bias b_hn (H,)")
+        if not self.reset_after and self.b_hn is not None:
+            raise ValueError("b_hn is only used with reset_after=True; with reset_after=False "
+                             "it is part of b_h (b_h = b_in + b_hn)")
+        arrays = self.arrays()
+        for name, value in arrays.items():
+            if not isinstance(value, np.ndarray):
+                raise TypeError(f"GRUParams.{name} must be a NumPy array, got "
+                                f"{type(value).__name__}")
+        dtype = self.W_xz.dtype
+        if dtype not in FLOAT_DTYPES:
+            raise TypeError(f"GRUParams arrays must be float32 or float64, got {dtype}")
+        for name, value in arrays.items():
+            if value.dtype != dtype:
+                raise TypeError(f"GRUParams.{name} has dtype {value.dtype}, but W_xz has {dtype}; "
+                                "all parameters must share one dtype")
+        if self.W_xz.ndim != 2:
+            raise ValueError(f"GRUParams.W_xz must be 2-D (D, H), got shape {self.W_xz.shape}")
+        d, h = self.W_xz.shape
+        expected = {name: (d, h) for name in INPUT_WEIGHTS}
+        expected.update({name: (h, h) for name in RECURRENT_WEIGHTS})
+        expected.update({name: (h,) for name in BIASES})
+        if self.reset_after:
+            expected["b_hn"] = (h,)
+        for name, shape in expected.items():
+            if arrays[name].shape != shape:
+                raise ValueError(f"GRUParams.{name} must have shape {shape} for D={d}, H={h}, "
+                                 f"got {arrays[name].shape}")
+
+    @property
+    def input_size(self):
+        """D, the size of one input vector."""
+        return self.W_xz.shape[0]
+
+    @property
+    def hidden_size(self):
+        """H, the size of the hidden state."""
+        return self.W_xz.shape[1]
+
+    @property
+    def dtype(self):
+        """The floating dtype shared by all arrays."""
+        return self.W_xz.dtype
+
+    def arrays(self):
+        """The parameter arrays by name (``b_hn`` only for reset-after), in a fixed order.
+
+        The values are the arrays themselves, not copies: an optimiser may update them in place.
+        """
+        names = INPUT_WEIGHTS + RECURRENT_WEIGHTS + BIASES
+        out = {name: getattr(self, name) for name in names}
+        if self.reset_after:
+            out["b_hn"] = self.b_hn
+        return out
+
+    def num_parameters(self):
+        """Total number of scalars: 3(DH + HH + H), plus H for reset-after's extra bias."""
+        return sum(a.size for a in self.arrays().values())
+
+    def copy(self):
+        """A deep copy (new arrays, same values and flags)."""
+        copied = {name: a.copy() for name, a in self.arrays().items()}
+        return GRUParams(**copied, reset_after=self.reset_after, is_gradient=self.is_gradient)
+
+    @classmethod
+    def from_torch_layout(cls, weight_ih, weight_hh, bias_ih, bias_hh, *, reset_after):
+        """Build parameters from arrays shaped like ``torch.nn.GRU``'s layer-0 tensors.
+
+        Args:
+            weight_ih: (3H, D), rows ordered r | z | n, computing ``x @ weight_ih.T``.
+            weight_hh: (3H, H), same row order.
+            bias_ih, bias_hh: (3H,).
+            reset_after: True reproduces ``torch.nn.GRU`` exactly. False gives the Cho form
+                ``n = tanh(x W_in^T + b_in + (r * h) W_hn^T + b_hn)``, whose two candidate biases
+                are one parameter ``b_h = b_in + b_hn``.
+
+        ``b_r = b_ir + b_hr`` and ``b_z = b_iz + b_hz`` in both variants (they sit side by side
+        inside the same sigmoid, so only their sum matters).
+        """
+        weight_ih, weight_hh = np.asarray(weight_ih), np.asarray(weight_hh)
+        bias_ih, bias_hh = np.asarray(bias_ih), np.asarray(bias_hh)
+        if weight_ih.ndim != 2 or weight_ih.shape[0] % 3 != 0:
+            raise ValueError(f"weight_ih must have shape (3H, D), got {weight_ih.shape}")
+        h = weight_ih.shape[0] // 3
+        for name, arr, shape in (("weight_hh", weight_hh, (3 * h, h)),
+                                 ("bias_ih", bias_ih, (3 * h,)), ("bias_hh", bias_hh, (3 * h,))):
+            if arr.shape != shape:
+                raise ValueError(f"{name} must have shape {shape} for H={h}, got {arr.shape}")
+        r, z, n = slice(0, h), slice(h, 2 * h), slice(2 * h, 3 * h)
+
+        def t(a):
+            return np.ascontiguousarray(a.T)
+
+        common = dict(
+            W_xz=t(weight_ih[z]), W_xr=t(weight_ih[r]), W_xh=t(weight_ih[n]),
+            W_hz=t(weight_hh[z]), W_hr=t(weight_hh[r]), W_hh=t(weight_hh[n]),
+            b_z=bias_ih[z] + bias_hh[z], b_r=bias_ih[r] + bias_hh[r],
+        )
+        if reset_after:
+            return cls(**common, b_h=bias_ih[n].copy(), reset_after=True, b_hn=bias_hh[n].copy())
+        return cls(**common, b_h=bias_ih[n] + bias_hh[n], reset_after=False)
+
+    def to_torch_layout(self):
+        """The four arrays ``(weight_ih (3H, D), weight_hh (3H, H), bias_ih, bias_hh (3H,))``.
+
+        Rows are ordered r | z | n as in ``torch.nn.GRU``. Where one parameter here is two biases
+        there (``b_z``, ``b_r``, and ``b_h`` of the Cho form), parameters go entirely into
+        ``bias_ih`` with zeros in ``bias_hh`` (the same function), while gradients go into both
+        slots, because d loss / d bias_ih = d loss / d bias_hh = d loss / d (their sum).
+        """
+        def stack(*arrays):
+            return np.concatenate(arrays, axis=0)
+
+        weight_ih = stack(self.W_xr.T, self.W_xz.T, self.W_xh.T)
+        weight_hh = stack(self.W_hr.T, self.W_hz.T, self.W_hh.T)
+        bias_ih = stack(self.b_r, self.b_z, self.b_h)
+        if self.reset_after:
+            hidden_r = self.b_r if self.is_gradient else np.zeros_like(self.b_r)
+            hidden_z = self.b_z if self.is_gradient else np.zeros_like(self.b_z)
+            bias_hh = stack(hidden_r, hidden_z, self.b_hn)
+        else:
+            bias_hh = bias_ih.copy() if self.is_gradient else np.zeros_like(bias_ih)
+        return weight_ih, weight_hh, bias_ih, bias_hh
+
+
+def init_gru_params(input_size, hidden_size, *, reset_after=False, rng=None, dtype=np.float64):
+    """Random GRU parameters: weights uniform in ``(-1/sqrt(H), 1/sqrt(H))``, biases zero.
+
+    This is the scale ``torch.nn.GRU`` uses for its weights; zero biases make the gates start
+    half open, which is a neutral place to start learning from.
+
+    Args:
+        input_size: D. hidden_size: H.
+        reset_after: which variant (see the module docstring).
+        rng: a ``numpy.random.Generator`` or an int seed; None means seed 0, so that a call
+            without a generator is still reproducible.
+        dtype: float64 (default) or float32.
+    """
+    dtype = np.dtype(dtype)
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
+    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+        if not isinstance(value, int | np.integer) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    rng = np.random.default_rng(0 if rng is None else rng)
+    bound = 1.0 / np.sqrt(hidden_size)
+
+    def weights(rows):
+        return rng.uniform(-bound, bound, size=(rows, hidden_size)).astype(dtype)
+
+    arrays = {name: weights(input_size) for name in INPUT_WEIGHTS}
+    arrays.update({name: weights(hidden_size) for name in RECURRENT_WEIGHTS})
+    arrays.update({name: np.zeros(hidden_size, dtype) for name in BIASES})
+    if reset_after:
+        arrays["b_hn"] = np.zeros(hidden_size, dtype)
+    return GRUParams(**arrays, reset_after=reset_after)
+
+
+# --------------------------------------------------------------------------------------------
+# Checks of the inputs. A wrong shape or a NaN must fail loudly here, not deep in a matmul.
+
+
+def _check_params(params):
+    if not isinstance(params, GRUParams):
+        raise TypeError(f"params must be a GRUParams, got {type(params).__name__}")
+    for name, value in params.arrays().items():
+        if not np.all(np.isfinite(value)):
+            raise ValueError(f"GRUParams.{name} contains NaN or infinity")
+
+
+def _check_array(name, value, shape, dtype):
+    if not isinstance(value, np.ndarray):
+        raise TypeError(f"{name} must be a NumPy array, got {type(value).__name__}")
+    if value.dtype != dtype:
+        raise TypeError(f"{name} has dtype {value.dtype}, but the parameters are {dtype}; "
+                        f"convert it with .astype(np.{dtype.name})")
+    if value.shape != shape:
+        raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"{name} contains NaN or infinity")
+
+
+def _check_step_inputs(x, h_prev, params):
+    _check_params(params)
+    if not isinstance(x, np.ndarray) or x.ndim != 2:
+        raise ValueError(f"x must be a 2-D array (B, D), got "
+                         f"{getattr(x, 'shape', type(x).__name__)}")
+    b = x.shape[0]
+    _check_array("x", x, (b, params.input_size), params.dtype)
+    _check_array("h_prev", h_prev, (b, params.hidden_size), params.dtype)
+
+
+def _check_sequence_inputs(xs, h0, params, mask):
+    _check_params(params)
+    if not isinstance(xs, np.ndarray) or xs.ndim != 3:
+        raise ValueError(f"xs must be a 3-D array (T, B, D), got "
+                         f"{getattr(xs, 'shape', type(xs).__name__)}")
+    t, b, _ = xs.shape
+    if t == 0 or b == 0:
+        raise ValueError(f"xs must hold at least one step and one sequence, got shape {xs.shape}")
+    _check_array("xs", xs, (t, b, params.input_size), params.dtype)
+    _check_array("h0", h0, (b, params.hidden_size), params.dtype)
+    if mask is None:
+        return None
+    mask = np.asarray(mask)
+    if mask.shape != (t, b):
+        raise ValueError(f"mask must have shape (T, B) = {(t, b)}, got {mask.shape}")
+    if not np.all((mask == 0) | (mask == 1)):
+        raise ValueError("mask must hold only 0 (padding) and 1 (a real step)")
+    # (T, B, 1) so that it broadcasts over the hidden units.
+    return mask.astype(params.dtype)[:, :, None]
+
+
+# --------------------------------------------------------------------------------------------
+# Fused weights. Gates that multiply the same operand share one matmul: the input projection
+# x [W_xz | W_xr | W_xh] and the recurrent h [W_hz | W_hr] (plus W_hh when reset comes after).
+
+
+def _fused_input_weights(params):
+    return np.concatenate([params.W_xz, params.W_xr, params.W_xh], axis=1)  # (D, 3H)
+
+
+def _fused_bias(params):
+    return np.concatenate([params.b_z, params.b_r, params.b_h])  # (3H,)
+
+
+def _fused_recurrent_weights(params):
+    if params.reset_after:
+        return np.concatenate([params.W_hz, params.W_hr, params.W_hh], axis=1)  # (H, 3H)
+    return np.concatenate([params.W_hz, params.W_hr], axis=1)  # (H, 2H)
+
+
+@dataclass
+class StepCache:
+    """What one step's backward pass needs; also a record of the gates for plots.
+
+    Attributes (all (B, H) except ``x``): ``x`` (B, D) the input, ``h_prev`` the previous state,
+    ``z``, ``r`` the gates, ``h_tilde`` the candidate, ``hidden_candidate`` the term the reset gate
+    multiplies in the reset-after form (``h W_hh + b_hn``; None for the Cho form), and
+    ``params``.
+    """
+
+    x: np.ndarray
+    h_prev: np.ndarray
+    z: np.ndarray
+    r: np.ndarray
+    h_tilde: np.ndarray
+    hidden_candidate: np.ndarray | None
+    params: GRUParams
+
+
+def _cell_forward(x_proj, h_prev, params, w_rec):
+    """One step given the input projection ``x_proj = x W_x + b`` (B, 3H), columns z | r | h.
+
+    Returns ``(h_new, z, r, h_tilde, hidden_candidate)``. Shared by the step and sequence
+    functions so the equations live in one place.
+    """
+    hs = params.hidden_size
+    rec = h_prev @ w_rec  # (B, 2H) or (B, 3H): h W_hz | h W_hr [| h W_hh]
+    z = sigmoid(x_proj[:, :hs] + rec[:, :hs])
+    r = sigmoid(x_proj[:, hs:2 * hs] + rec[:, hs:2 * hs])
+    if params.reset_after:
+        hidden_candidate = rec[:, 2 * hs:] + params.b_hn
+        h_tilde = tanh(x_proj[:, 2 * hs:] + r * hidden_candidate)
+    else:
+        hidden_candidate = None
+        h_tilde = tanh(x_proj[:, 2 * hs:] + (r * h_prev) @ params.W_hh)
+    h_new = z * h_prev + (1.0 - z) * h_tilde
+    return h_new, z, r, h_tilde, hidden_candidate
+
+
+def _cell_backward(dh_new, h_prev, z, r, h_tilde, hidden_candidate, params, w_rec):
+    """Backward through one step, given dL/dh_new (B, H).
+
+    Returns ``(d_pre, dh_prev, d_rec)``: ``d_pre`` (B, 3H) the gradient with respect to the three
+    pre-activations (columns z | r | h), from which the input-weight, bias and input gradients
+    follow by matrix products; ``dh_prev`` (B, H) the gradient with respect to h_prev through
+    every path; ``d_rec`` the gradient with respect to the fused recurrent product ``h_prev w_rec``
+    (columns z | r [| h]) or, for the Cho form, ``(d_rec_zr, d_pre_h)``.
+    """
+    # h_new = z * h_prev + (1 - z) * h_tilde
+    dz = dh_new * (h_prev - h_tilde)
+    dh_tilde = dh_new * (1.0 - z)
+    dh_prev = dh_new * z  # the direct path from h_new back to h_prev
+    d_pre_z = dz * z * (1.0 - z)
+    d_pre_h = dh_tilde * (1.0 - h_tilde * h_tilde)
+    if params.reset_after:
+        # pre_h = x W_xh + b_h + r * hidden_candidate, hidden_candidate = h_prev W_hh + b_hn
+        dr = d_pre_h * hidden_candidate
+        d_hidden_candidate = d_pre_h * r
+        d_pre_r = dr * r * (1.0 - r)
+        d_rec = np.concatenate([d_pre_z, d_pre_r, d_hidden_candidate], axis=1)
+        dh_prev += d_rec @ w_rec.T  # z, r and candidate paths in one matmul
+    else:
+        # pre_h = x W_xh + (r * h_prev) W_hh + b_h
+        d_reset_h = d_pre_h @ params.W_hh.T  # dL/d(r * h_prev)
+        dr = d_reset_h * h_prev
+        dh_prev += d_reset_h * r
+        d_pre_r = dr * r * (1.0 - r)
+        d_rec = np.concatenate([d_pre_z, d_pre_r], axis=1)
+        dh_prev += d_rec @ w_rec.T  # z and r paths in one matmul
+    d_pre = np.concatenate([d_pre_z, d_pre_r, d_pre_h], axis=1)
+    return d_pre, dh_prev, d_rec
+
+
+def _gradient_params(params, d_w_x, d_b, d_w_rec, d_w_hh_cho, d_b_hn):
+    """Split fused gradients (z | r | h columns) back into a GRUParams of gradients."""
+    hs = params.hidden_size
+    z, r, h = slice(0, hs), slice(hs, 2 * hs), slice(2 * hs, 3 * hs)
+    W_hh = d_w_rec[:, h] if params.reset_after else d_w_hh_cho
+    return GRUParams(
+        W_xz=np.ascontiguousarray(d_w_x[:, z]), W_xr=np.ascontiguousarray(d_w_x[:, r]),
+        W_xh=np.ascontiguousarray(d_w_x[:, h]),
+        W_hz=np.ascontiguousarray(d_w_rec[:, z]), W_hr=np.ascontiguousarray(d_w_rec[:, r]),
+        W_hh=np.ascontiguousarray(W_hh),
+        b_z=d_b[z].copy(), b_r=d_b[r].copy(), b_h=d_b[h].copy(),
+        reset_after=params.reset_after, b_hn=d_b_hn, is_gradient=True,
+    )
+
+
+def gru_step_forward(x, h_prev, params):
+    """One GRU step for a batch.
+
+    Args:
+        x: (B, D) inputs. h_prev: (B, H) previous hidden state. params: GRUParams.
+
+    Returns:
+        ``(h, cache)``: the new state (B, H) and a ``StepCache`` for ``gru_step_backward``.
+    """
+    _check_step_inputs(x, h_prev, params)
+    x_proj = x @ _fused_input_weights(params) + _fused_bias(params)
+    w_rec = _fused_recurrent_weights(params)
+    h, z, r, h_tilde, hidden_candidate = _cell_forward(x_proj, h_prev, params, w_rec)
+    return h, StepCache(x, h_prev, z, r, h_tilde, hidden_candidate, params)
+
+
+def gru_step_backward(dh, cache):
+    """Backward pass of one step.
+
+    Args:
+        dh: (B, H) gradient of the loss with respect to the step's output h.
+        cache: the ``StepCache`` returned by ``gru_step_forward``.
+
+    Returns:
+        ``(dx, dh_prev, grads)``: (B, D), (B, H) and a GRUParams of gradients.
+    """
+    p = cache.params
+    w_rec = _fused_recurrent_weights(p)
+    d_pre, dh_prev, d_rec = _cell_backward(dh, cache.h_prev, cache.z, cache.r, cache.h_tilde,
+                                           cache.hidden_candidate, p, w_rec)
+    dx = d_pre @ _fused_input_weights(p).T
+    d_w_x = cache.x.T @ d_pre
+    d_b = d_pre.sum(axis=0)
+    d_w_rec = cache.h_prev.T @ d_rec
+    hs = p.hidden_size
+    if p.reset_after:
+        d_w_hh_cho, d_b_hn = None, d_rec[:, 2 * hs:].sum(axis=0)
+    else:
+        d_w_hh_cho, d_b_hn = (cache.r * cache.h_prev).T @ d_pre[:, 2 * hs:], None
+    grads = _gradient_params(p, d_w_x, d_b, d_w_rec, d_w_hh_cho, d_b_hn)
+    return dx, dh_prev, grads
+
+
+@dataclass
+class SequenceCache:
+    """Everything ``gru_backward`` needs, stored as whole-sequence arrays.
+
+    Attributes: ``xs`` (T, B, D); ``h0`` (B, H); ``hs``, ``z``, ``r``, ``h_tilde`` (T, B, H);
+    ``hidden_candidate`` (T, B, H) for reset-after, else None; ``mask`` (T, B, 1) or None;
+    ``params``. ``z``, ``r`` and ``h_tilde`` are what the book plots.
+    """
+
+    xs: np.ndarray
+    h0: np.ndarray
+    hs: np.ndarray
+    z: np.ndarray
+    r: np.ndarray
+    h_tilde: np.ndarray
+    hidden_candidate: np.ndarray | None
+    mask: np.ndarray | None
+    params: GRUParams
+
+    def nbytes(self):
+        """Bytes held by the cached arrays (what a forward pass keeps alive for the backward)."""
+        total = 0
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                total += value.nbytes
+        return total
+
+
+def gru_forward(xs, h0, params, mask=None):
+    """Run a GRU over a batch of sequences.
+
+    Args:
+        xs: (T, B, D) inputs, time-major.
+        h0: (B, H) initial hidden state.
+        params: GRUParams (its dtype fixes the dtype of everything).
+        mask: optional (T, B) of 0/1. Where ``mask[t, b] == 0`` (padding) the state of sequence b
+            is carried over unchanged, so ``hs[-1]`` is each sequence's state after its last real
+            step, and padded steps receive no gradient.
+
+    Returns:
+        ``(hs, cache)``: hidden states (T, B, H) after every step, and a ``SequenceCache``.
+    """
+    mask3 = _check_sequence_inputs(xs, h0, params, mask)
+    t_steps, batch, d = xs.shape
+    hs_ = params.hidden_size
+    # One GEMM for the input projections of every step: (T*B, D) @ (D, 3H).
+    x_proj = (xs.reshape(t_steps * batch, d) @ _fused_input_weights(params)
+              + _fused_bias(params)).reshape(t_steps, batch, 3 * hs_)
+    w_rec = _fused_recurrent_weights(params)
+    shape = (t_steps, batch, hs_)
+    hs = np.empty(shape, params.dtype)
+    z = np.empty(shape, params.dtype)
+    r = np.empty(shape, params.dtype)
+    h_tilde = np.empty(shape, params.dtype)
+    hidden_candidate = np.empty(shape, params.dtype) if params.reset_after else None
+    h = h0
+    for t in range(t_steps):
+        h_new, z[t], r[t], h_tilde[t], candidate = _cell_forward(x_proj[t], h, params, w_rec)
+        if params.reset_after:
+            hidden_candidate[t] = candidate
+        if mask3 is not None:
+            h_new = mask3[t] * h_new + (1.0 - mask3[t]) * h
+        hs[t] = h_new
+        h = hs[t]
+    cache = SequenceCache(xs, h0, hs, z, r, h_tilde, hidden_candidate, mask3, params)
+    return hs, cache
+
+
+def gru_backward(dhs, cache):
+    """Backpropagation through time.
+
+    Args:
+        dhs: (T, B, H) the upstream gradient of the loss with respect to every hidden state
+            ``hs[t]`` (zeros where the loss does not read a state, e.g. all but ``dhs[-1]`` for a
+            classifier of the last state).
+        cache: the ``SequenceCache`` of ``gru_forward``.
+
+    Returns:
+        ``(dxs, dh0, grads)``: (T, B, D), (B, H), and a GRUParams of gradients summed over all
+        time steps and sequences. Pure: nothing is updated or clipped here.
+    """
+    params = cache.params
+    t_steps, batch, d = cache.xs.shape
+    hs_ = params.hidden_size
+    _check_array("dhs", dhs, (t_steps, batch, hs_), params.dtype)
+    w_rec = _fused_recurrent_weights(params)
+    h_prevs = np.concatenate([cache.h0[None], cache.hs[:-1]], axis=0)  # (T, B, H)
+    d_pre = np.empty((t_steps, batch, 3 * hs_), params.dtype)
+    d_rec = np.empty((t_steps, batch, w_rec.shape[1]), params.dtype)
+    dh_next = np.zeros((batch, hs_), params.dtype)  # dL/dh_t through the steps after t
+    for t in reversed(range(t_steps)):
+        dh = dhs[t] + dh_next  # total gradient on hs[t]: read at t, and used by step t + 1
+        if cache.mask is not None:
+            dh_carried = (1.0 - cache.mask[t]) * dh  # padding: hs[t] is h_prev itself
+            dh = cache.mask[t] * dh
+        candidate = None if cache.hidden_candidate is None else cache.hidden_candidate[t]
+        d_pre[t], dh_next, d_rec[t] = _cell_backward(
+            dh, h_prevs[t], cache.z[t], cache.r[t], cache.h_tilde[t], candidate, params, w_rec)
+        if cache.mask is not None:
+            dh_next += dh_carried
+    # Weight gradients: one GEMM each over all T*B rows, instead of T small ones in the loop.
+    d_pre_2d = d_pre.reshape(t_steps * batch, 3 * hs_)
+    d_rec_2d = d_rec.reshape(t_steps * batch, -1)
+    h_prev_2d = h_prevs.reshape(t_steps * batch, hs_)
+    d_w_x = cache.xs.reshape(t_steps * batch, d).T @ d_pre_2d
+    d_b = d_pre_2d.sum(axis=0)
+    dxs = (d_pre_2d @ _fused_input_weights(params).T).reshape(t_steps, batch, d)
+    d_w_rec = h_prev_2d.T @ d_rec_2d
+    if params.reset_after:
+        d_w_hh_cho, d_b_hn = None, d_rec_2d[:, 2 * hs_:].sum(axis=0)
+    else:
+        reset_h = (cache.r * h_prevs).reshape(t_steps * batch, hs_)
+        d_w_hh_cho, d_b_hn = reset_h.T @ d_pre_2d[:, 2 * hs_:], None
+    grads = _gradient_params(params, d_w_x, d_b, d_w_rec, d_w_hh_cho, d_b_hn)
+    return dxs, dh_next, grads
