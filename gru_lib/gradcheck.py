@@ -11,17 +11,20 @@ import numpy as np
 
 from gru_lib.gru import gru_backward, gru_forward
 
-# The denominator of the relative error never drops below this, so that two gradients that are
-# both (numerically) zero count as agreeing instead of dividing 0 by 0.
-RELATIVE_ERROR_FLOOR = 1e-12
+# The denominator of the relative error never drops below this. Central differences carry a
+# round-off error of about (machine epsilon) * |L| / eps, roughly 1e-10 in float64 with eps = 1e-6,
+# so for a gradient whose norm is far below 1 a relative error mostly measures that noise: with
+# the floor, such small gradients are judged by their absolute error divided by 0.01 instead.
+RELATIVE_ERROR_FLOOR = 1e-2
 
 
 def relative_error(analytic, numerical, floor=RELATIVE_ERROR_FLOOR):
     """``||a - n|| / max(||a|| + ||n||, floor)`` with Euclidean norms over the whole array.
 
     A norm over the whole array, rather than the largest elementwise ratio, keeps tiny entries
-    (where central differences are pure round-off) from dominating. 0 means identical, 1 means
-    unrelated; with float64 and a correct gradient expect about 1e-9 or less.
+    (where central differences are pure round-off) from dominating, and the floor does the same
+    for whole arrays with a tiny gradient. 0 means identical, 1 means unrelated; with float64 and
+    a correct gradient expect about 1e-9 or less.
     """
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numerical, dtype=np.float64)

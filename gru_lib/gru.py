@@ -249,9 +249,10 @@ def _check_array(name, value, shape, dtype):
 
 def _check_step_inputs(x, h_prev, params):
     _check_params(params)
-    if not isinstance(x, np.ndarray) or x.ndim != 2:
-        raise ValueError(f"x must be a 2-D array (B, D), got "
-                         f"{getattr(x, 'shape', type(x).__name__)}")
+    if not isinstance(x, np.ndarray):
+        raise TypeError(f"x must be a NumPy array, got {type(x).__name__}")
+    if x.ndim != 2:
+        raise ValueError(f"x must be a 2-D array (B, D), got shape {x.shape}")
     b = x.shape[0]
     _check_array("x", x, (b, params.input_size), params.dtype)
     _check_array("h_prev", h_prev, (b, params.hidden_size), params.dtype)
@@ -259,9 +260,10 @@ def _check_step_inputs(x, h_prev, params):
 
 def _check_sequence_inputs(xs, h0, params, mask):
     _check_params(params)
-    if not isinstance(xs, np.ndarray) or xs.ndim != 3:
-        raise ValueError(f"xs must be a 3-D array (T, B, D), got "
-                         f"{getattr(xs, 'shape', type(xs).__name__)}")
+    if not isinstance(xs, np.ndarray):
+        raise TypeError(f"xs must be a NumPy array, got {type(xs).__name__}")
+    if xs.ndim != 3:
+        raise ValueError(f"xs must be a 3-D array (T, B, D), got shape {xs.shape}")
     t, b, _ = xs.shape
     if t == 0 or b == 0:
         raise ValueError(f"xs must hold at least one step and one sequence, got shape {xs.shape}")

@@ -1,0 +1,73 @@
+"""Gradient checks of the GRU: every parameter, the inputs and h0, both variants, with masks."""
+
+import numpy as np
+import pytest
+from helpers import random_mask, random_problem
+
+from gru_lib.gradcheck import check_gradients, check_gru_gradients, relative_error
+from gru_lib.gru import gru_step_backward, gru_step_forward
+
+VARIANTS = [pytest.param(False, id="reset_before"), pytest.param(True, id="reset_after")]
+
+
+@pytest.mark.parametrize("reset_after", VARIANTS)
+@pytest.mark.parametrize("masked", [False, True], ids=["full", "masked"])
+def test_sequence_gradients(reset_after, masked):
+    params, xs, h0 = random_problem(6, 3, 4, 5, reset_after=reset_after, seed=1)
+    mask = random_mask(6, 3, seed=2) if masked else None
+    report = check_gru_gradients(xs, h0, params, mask, rng=3)
+    expected = {"W_xz", "W_xr", "W_xh", "W_hz", "W_hr", "W_hh", "b_z", "b_r", "b_h", "xs", "h0"}
+    if reset_after:
+        expected.add("b_hn")
+    assert {row.name for row in report.rows} == expected
+    assert report.passed, str(report)
+    assert report.max_relative_error < 1e-7
+
+
+@pytest.mark.parametrize("reset_after", VARIANTS)
+def test_step_gradients(reset_after):
+    params, xs, h0 = random_problem(1, 3, 4, 5, reset_after=reset_after, seed=4)
+    x = xs[0]
+    upstream = np.random.default_rng(5).standard_normal(h0.shape)
+    h, cache = gru_step_forward(x, h0, params)
+    dx, dh_prev, grads = gru_step_backward(upstream, cache)
+
+    def loss():
+        return np.sum(gru_step_forward(x, h0, params)[0] * upstream)
+
+    report = check_gradients(loss, dict(params.arrays(), x=x, h_prev=h0),
+                             dict(grads.arrays(), x=dx, h_prev=dh_prev))
+    assert report.passed, str(report)
+
+
+def test_checker_catches_a_wrong_gradient():
+    """The seed notebook's bug: dropping the direct h_{t-1} term. The check must fail on it."""
+    params, xs, h0 = random_problem(1, 2, 3, 4, reset_after=False, seed=6)
+    x = xs[0]
+    upstream = np.ones_like(h0)
+    _, cache = gru_step_forward(x, h0, params)
+    _, dh_prev, _ = gru_step_backward(upstream, cache)
+    wrong = dh_prev - upstream * cache.z  # remove the direct path z * dh
+
+    def loss():
+        return np.sum(gru_step_forward(x, h0, params)[0] * upstream)
+
+    report = check_gradients(loss, {"h_prev": h0}, {"h_prev": wrong})
+    assert not report.passed
+    assert report.failures() == ["h_prev"]
+    assert report.max_relative_error > 1e-2
+
+
+def test_relative_error_floor_and_symmetry():
+    assert relative_error(np.zeros(3), np.zeros(3)) == 0.0
+    a, b = np.array([1.0, 2.0]), np.array([1.0, 2.0 + 1e-6])
+    assert relative_error(a, b) == relative_error(b, a)
+    assert 1e-8 < relative_error(a, b) < 1e-6
+    with pytest.raises(ValueError, match="shapes"):
+        relative_error(np.zeros(2), np.zeros(3))
+
+
+def test_report_prints_a_table():
+    params, xs, h0 = random_problem(2, 1, 2, 3, reset_after=True, seed=7)
+    text = str(check_gru_gradients(xs, h0, params))
+    assert "W_hh" in text and "b_hn" in text and "passed" in text
