@@ -36,6 +36,8 @@ def plot_gate_heatmaps(trace, *, units=None, title=None):
         ax.set_xlabel("word (time step)")
         fig.colorbar(image, ax=ax, shrink=0.8)
     axes[0].set_ylabel("hidden unit")
+    if len(units) <= 32:  # label rows with the units' own numbers, which a subset renumbers
+        axes[0].set_yticks(range(len(units)), [str(u) for u in units])
     if title is None:
         title = f"\"{' '.join(trace.words)}\": P(positive) = {trace.probability:.3f}"
     fig.suptitle(title)
