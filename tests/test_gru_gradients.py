@@ -40,14 +40,20 @@ def test_step_gradients(reset_after):
     assert report.passed, str(report)
 
 
-def test_checker_catches_a_wrong_gradient():
-    """The seed notebook's bug: dropping the direct h_{t-1} term. The check must fail on it."""
+@pytest.mark.parametrize("mistake", ["seed", "dropped"])
+def test_checker_catches_a_wrong_gradient(mistake):
+    """The seed notebook's bug in the direct h_{t-1} term must fail the check.
+
+    The seed (mirrored update, h = (1 - u) h_prev + u h_tilde) wrote -dh * u for the direct term
+    instead of dh * (1 - u): it lost dh itself. In our convention that is dh * z - dh. The other
+    form of the mistake drops the direct term dh * z entirely.
+    """
     params, xs, h0 = random_problem(1, 2, 3, 4, reset_after=False, seed=6)
     x = xs[0]
-    upstream = np.ones_like(h0)
+    upstream = np.random.default_rng(7).standard_normal(h0.shape)
     _, cache = gru_step_forward(x, h0, params)
     _, dh_prev, _ = gru_step_backward(upstream, cache)
-    wrong = dh_prev - upstream * cache.z  # remove the direct path z * dh
+    wrong = dh_prev - (upstream if mistake == "seed" else upstream * cache.z)
 
     def loss():
         return np.sum(gru_step_forward(x, h0, params)[0] * upstream)
