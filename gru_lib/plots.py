@@ -10,13 +10,13 @@ import numpy as np
 GATE_PANELS = (
     ("z", "update gate z", "viridis", (0.0, 1.0)),
     ("r", "reset gate r", "viridis", (0.0, 1.0)),
-    ("h_tilde", "candidate h̃", "RdBu_r", (-1.0, 1.0)),
+    ("h_tilde", r"candidate $\tilde{h}$", "RdBu_r", (-1.0, 1.0)),
     ("h", "hidden state h", "RdBu_r", (-1.0, 1.0)),
 )
 
 
 def plot_gate_heatmaps(trace, *, units=None, title=None):
-    """Heatmaps of z, r, h̃ and h for one sentence: words across, hidden units down.
+    """Heatmaps of z, r, h_tilde and h for one sentence: words across, hidden units down.
 
     Args:
         trace: a ``GateTrace`` (from ``SentimentModel.trace``), with (T, H) arrays.
@@ -25,7 +25,9 @@ def plot_gate_heatmaps(trace, *, units=None, title=None):
     """
     units = np.arange(trace.h.shape[1]) if units is None else np.asarray(units)
     steps = len(trace.words)
-    fig, axes = plt.subplots(1, 4, figsize=(max(10.0, 2.2 * steps + 4), 4.2), sharey=True,
+    # Wide enough for the words, but capped so that a page does not have to shrink the text.
+    fig, axes = plt.subplots(1, 4, figsize=(min(13.0, max(10.0, 1.4 * steps + 4)), 4.2),
+                             sharey=True,
                              layout="constrained")
     for ax, (name, label, cmap, (vmin, vmax)) in zip(axes, GATE_PANELS, strict=True):
         values = getattr(trace, name)[:, units].T  # (units, T): one column per word
