@@ -1,0 +1,302 @@
+"""The vanilla tanh RNN: gradient checks, step loop versus sequence, masks, bad input, float32."""
+
+import numpy as np
+import pytest
+from helpers import random_mask
+
+from gru_lib.gradcheck import check_gradients
+from gru_lib.rnn import (
+    RNNParams,
+    init_rnn_params,
+    rnn_backward,
+    rnn_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)
+
+
+def random_rnn_problem(t, b, d, h, *, seed=0, dtype=np.float64, scale=0.5):
+    """Parameters with a non-zero bias (so every path matters), inputs and an initial state."""
+    rng = np.random.default_rng(seed)
+    params = init_rnn_params(d, h, rng=rng, dtype=dtype)
+    for value in params.arrays().values():
+        value[...] = rng.uniform(-scale, scale, value.shape)
+    xs = rng.standard_normal((t, b, d)).astype(dtype)
+    h0 = (0.5 * rng.standard_normal((b, h))).astype(dtype)
+    return params, xs, h0
+
+
+def check_rnn_gradients(xs, h0, params, mask=None, *, rng=0):
+    """Gradient check of every parameter, xs and h0 with the linear loss ``sum(hs * G)``."""
+    hs, cache = rnn_forward(xs, h0, params, mask)
+    upstream = np.random.default_rng(rng).standard_normal(hs.shape).astype(params.dtype)
+    dxs, dh0, grads = rnn_backward(upstream, cache)
+
+    def loss():
+        out, _ = rnn_forward(xs, h0, params, mask)
+        return np.sum(out.astype(np.float64) * upstream)
+
+    arrays = dict(params.arrays(), xs=xs, h0=h0)
+    analytic = dict(grads.arrays(), xs=dxs, h0=dh0)
+    return check_gradients(loss, arrays, analytic)
+
+
+@pytest.mark.parametrize("masked", [False, True], ids=["full", "masked"])
+def test_sequence_gradients(masked):
+    params, xs, h0 = random_rnn_problem(6, 3, 4, 5, seed=1)
+    mask = random_mask(6, 3, seed=2) if masked else None
+    report = check_rnn_gradients(xs, h0, params, mask, rng=3)
+    assert {row.name for row in report.rows} == {"W_xh", "W_hh", "b_h", "xs", "h0"}
+    assert report.passed, str(report)
+    assert report.max_relative_error < 1e-7
+
+
+def test_step_gradients():
+    params, xs, h0 = random_rnn_problem(1, 3, 4, 5, seed=4)
+    x = xs[0]
+    upstream = np.random.default_rng(5).standard_normal(h0.shape)
+    _, cache = rnn_step_forward(x, h0, params)
+    dx, dh_prev, grads = rnn_step_backward(upstream, cache)
+
+    def loss():
+        return np.sum(rnn_step_forward(x, h0, params)[0] * upstream)
+
+    report = check_gradients(loss, dict(params.arrays(), x=x, h_prev=h0),
+                             dict(grads.arrays(), x=dx, h_prev=dh_prev))
+    assert report.passed, str(report)
+    assert report.max_relative_error < 1e-7
+
+
+def test_step_is_the_formula():
+    params, xs, h0 = random_rnn_problem(1, 2, 3, 4, seed=6)
+    h, _ = rnn_step_forward(xs[0], h0, params)
+    np.testing.assert_allclose(h, np.tanh(xs[0] @ params.W_xh + h0 @ params.W_hh + params.b_h),
+                               rtol=1e-15, atol=0)
+
+
+def loop_forward_backward(xs, h0, params, dhs):
+    """Per-sequence, per-step reference built only from rnn_step_forward/backward."""
+    t_steps, batch, _ = xs.shape
+    hs = np.zeros((t_steps, batch, params.hidden_size))
+    dxs, dh0 = np.zeros_like(xs), np.zeros_like(h0)
+    totals = {name: np.zeros_like(a) for name, a in params.arrays().items()}
+    for b in range(batch):
+        h, caches = h0[b:b + 1], []
+        for t in range(t_steps):
+            h, cache = rnn_step_forward(xs[t, b:b + 1], h, params)
+            hs[t, b] = h[0]
+            caches.append(cache)
+        dh = np.zeros((1, params.hidden_size))
+        for t in reversed(range(t_steps)):
+            dx, dh, grads = rnn_step_backward(dhs[t, b:b + 1] + dh, caches[t])
+            dxs[t, b] = dx[0]
+            for name, g in grads.arrays().items():
+                totals[name] += g
+        dh0[b] = dh[0]
+    return hs, dxs, dh0, totals
+
+
+def test_sequence_equals_step_loop():
+    params, xs, h0 = random_rnn_problem(7, 4, 3, 5, seed=10)
+    dhs = np.random.default_rng(11).standard_normal((7, 4, 5))
+    hs, cache = rnn_forward(xs, h0, params)
+    dxs, dh0, grads = rnn_backward(dhs, cache)
+    ref_hs, ref_dxs, ref_dh0, ref_grads = loop_forward_backward(xs, h0, params, dhs)
+    np.testing.assert_allclose(hs, ref_hs, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dxs, ref_dxs, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(dh0, ref_dh0, rtol=1e-11, atol=1e-13)
+    for name, g in grads.arrays().items():
+        np.testing.assert_allclose(g, ref_grads[name], rtol=1e-11, atol=1e-13, err_msg=name)
+
+
+def test_padded_batch_equals_sequences_one_by_one():
+    t_steps, batch = 6, 4
+    params, xs, h0 = random_rnn_problem(t_steps, batch, 3, 5, seed=12)
+    mask = random_mask(t_steps, batch, seed=13)
+    lengths = mask.sum(axis=0).astype(int)
+    dhs = np.random.default_rng(14).standard_normal((t_steps, batch, 5))
+    hs, cache = rnn_forward(xs, h0, params, mask)
+    dxs, dh0, grads = rnn_backward(dhs * mask[:, :, None], cache)
+    totals = {name: np.zeros_like(a) for name, a in params.arrays().items()}
+    for b in range(batch):
+        n = lengths[b]
+        one_hs, one_cache = rnn_forward(xs[:n, b:b + 1], h0[b:b + 1], params)
+        one_dxs, one_dh0, one_grads = rnn_backward(dhs[:n, b:b + 1], one_cache)
+        np.testing.assert_allclose(hs[:n, b], one_hs[:, 0], rtol=1e-12, atol=1e-14)
+        # After the last real step the state is carried unchanged to the end.
+        np.testing.assert_array_equal(hs[n:, b], np.broadcast_to(hs[n - 1, b], hs[n:, b].shape))
+        np.testing.assert_allclose(dxs[:n, b], one_dxs[:, 0], rtol=1e-11, atol=1e-13)
+        assert np.all(dxs[n:, b] == 0)
+        np.testing.assert_allclose(dh0[b], one_dh0[0], rtol=1e-11, atol=1e-13)
+        for name, g in one_grads.arrays().items():
+            totals[name] += g
+    for name, g in grads.arrays().items():
+        np.testing.assert_allclose(g, totals[name], rtol=1e-11, atol=1e-13, err_msg=name)
+
+
+def test_gradient_reaching_padding_is_carried():
+    """A loss on the last (padded) state reaches the last real step through the padding."""
+    params, xs, h0 = random_rnn_problem(5, 2, 3, 4, seed=16)
+    mask = np.ones((5, 2))
+    mask[2:, 1] = 0  # the second sequence has 2 real steps
+    dhs = np.zeros((5, 2, 4))
+    dhs[-1] = np.random.default_rng(17).standard_normal((2, 4))
+    _, cache = rnn_forward(xs, h0, params, mask)
+    dxs, dh0, _ = rnn_backward(dhs, cache)
+    _, short_cache = rnn_forward(xs[:2, 1:], h0[1:], params)
+    short_dhs = np.zeros((2, 1, 4))
+    short_dhs[-1] = dhs[-1, 1:]
+    short_dxs, short_dh0, _ = rnn_backward(short_dhs, short_cache)
+    np.testing.assert_allclose(dxs[:2, 1:], short_dxs, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dh0[1:], short_dh0, rtol=1e-12, atol=1e-14)
+
+
+def test_all_ones_mask_equals_no_mask():
+    params, xs, h0 = random_rnn_problem(5, 3, 2, 4, seed=15)
+    hs, _ = rnn_forward(xs, h0, params)
+    hs_masked, _ = rnn_forward(xs, h0, params, np.ones((5, 3)))
+    np.testing.assert_array_equal(hs, hs_masked)
+
+
+def test_backward_is_pure():
+    params, xs, h0 = random_rnn_problem(4, 2, 3, 4, seed=18)
+    before = params.copy()
+    _, cache = rnn_forward(xs, h0, params)
+    rnn_backward(np.ones((4, 2, 4)), cache)
+    for name, a in params.arrays().items():
+        np.testing.assert_array_equal(a, before.arrays()[name])
+
+
+def test_init_and_params_api():
+    params = init_rnn_params(3, 8, rng=1)
+    assert params.input_size == 3 and params.hidden_size == 8 and params.dtype == np.float64
+    assert params.num_parameters() == 3 * 8 + 8 * 8 + 8
+    assert list(params.arrays()) == ["W_xh", "W_hh", "b_h"]
+    assert params.arrays()["W_hh"] is params.W_hh  # the arrays themselves
+    bound = 1 / np.sqrt(8)
+    assert np.all(np.abs(params.W_hh) < bound) and np.all(params.b_h == 0)
+    copied = params.copy()
+    copied.W_hh[0, 0] += 1.0
+    assert copied.W_hh[0, 0] != params.W_hh[0, 0]
+    again = init_rnn_params(3, 8, rng=1)
+    np.testing.assert_array_equal(again.W_hh, params.W_hh)  # seeded: reproducible
+    np.testing.assert_array_equal(init_rnn_params(3, 8).W_xh, init_rnn_params(3, 8).W_xh)
+
+
+def test_float32_works():
+    params64, xs64, h064 = random_rnn_problem(6, 3, 4, 5, seed=19)
+    params32 = RNNParams(**{n: a.astype(np.float32) for n, a in params64.arrays().items()})
+    assert init_rnn_params(4, 5, dtype=np.float32).dtype == np.float32
+    xs32, h032 = xs64.astype(np.float32), h064.astype(np.float32)
+    hs32, cache32 = rnn_forward(xs32, h032, params32)
+    hs64, cache64 = rnn_forward(xs64, h064, params64)
+    assert hs32.dtype == np.float32
+    np.testing.assert_allclose(hs32, hs64, rtol=1e-5, atol=1e-5)
+    dhs = np.random.default_rng(20).standard_normal(hs64.shape)
+    dxs32, dh032, grads32 = rnn_backward(dhs.astype(np.float32), cache32)
+    dxs64, dh064, grads64 = rnn_backward(dhs, cache64)
+    assert dxs32.dtype == dh032.dtype == np.float32
+    np.testing.assert_allclose(dxs32, dxs64, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dh032, dh064, rtol=1e-4, atol=1e-4)
+    for name, g in grads32.arrays().items():
+        assert g.dtype == np.float32
+        np.testing.assert_allclose(g, grads64.arrays()[name], rtol=1e-4, atol=1e-4)
+    h, _ = rnn_step_forward(xs32[0], h032, params32)
+    assert h.dtype == np.float32
+
+
+@pytest.fixture()
+def problem():
+    return random_rnn_problem(4, 3, 2, 5, seed=0)
+
+
+def test_wrong_shapes(problem):
+    params, xs, h0 = problem
+    with pytest.raises(ValueError, match=r"xs must be a 3-D array \(T, B, D\)"):
+        rnn_forward(xs[0], h0, params)
+    with pytest.raises(ValueError, match=r"xs must have shape \(4, 3, 2\)"):
+        rnn_forward(np.zeros((4, 3, 7)), h0, params)
+    with pytest.raises(ValueError, match=r"h0 must have shape \(3, 5\)"):
+        rnn_forward(xs, h0[:2], params)
+    with pytest.raises(ValueError, match="at least one step"):
+        rnn_forward(xs[:0], h0, params)
+    with pytest.raises(ValueError, match=r"x must be a 2-D array \(B, D\)"):
+        rnn_step_forward(xs, h0, params)
+    with pytest.raises(ValueError, match=r"x must have shape \(3, 2\)"):
+        rnn_step_forward(np.zeros((3, 4)), h0, params)
+    with pytest.raises(ValueError, match=r"h_prev must have shape \(3, 5\)"):
+        rnn_step_forward(xs[0], h0[:, :4], params)
+    _, cache = rnn_forward(xs, h0, params)
+    with pytest.raises(ValueError, match=r"dhs must have shape \(4, 3, 5\)"):
+        rnn_backward(np.zeros((4, 3, 4)), cache)
+    _, step_cache = rnn_step_forward(xs[0], h0, params)
+    with pytest.raises(ValueError, match=r"dh must have shape \(3, 5\)"):
+        rnn_step_backward(np.zeros((3, 4)), step_cache)
+
+
+def test_wrong_dtypes(problem):
+    params, xs, h0 = problem
+    with pytest.raises(TypeError, match="xs has dtype float32, but the parameters are float64"):
+        rnn_forward(xs.astype(np.float32), h0, params)
+    with pytest.raises(TypeError, match="xs has dtype int64"):
+        rnn_forward(xs.astype(np.int64), h0, params)
+    with pytest.raises(TypeError, match="must be a NumPy array"):
+        rnn_forward(xs.tolist(), h0, params)
+    with pytest.raises(TypeError, match="h_prev has dtype float32"):
+        rnn_step_forward(xs[0], h0.astype(np.float32), params)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        init_rnn_params(2, 3, dtype=np.int32)
+    arrays = params.arrays()
+    arrays["W_hh"] = arrays["W_hh"].astype(np.float32)
+    with pytest.raises(TypeError, match="W_hh has dtype float32"):
+        RNNParams(**arrays)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        RNNParams(**{n: a.astype(np.int64) for n, a in params.arrays().items()})
+    with pytest.raises(TypeError, match="must be a NumPy array"):
+        RNNParams(W_xh=params.W_xh, W_hh=params.W_hh.tolist(), b_h=params.b_h)
+    with pytest.raises(TypeError, match="params must be an RNNParams"):
+        rnn_forward(xs, h0, params.arrays())
+
+
+def test_nan_inputs(problem):
+    params, xs, h0 = problem
+    bad = xs.copy()
+    bad[2, 1, 0] = np.nan
+    with pytest.raises(ValueError, match="xs contains NaN"):
+        rnn_forward(bad, h0, params)
+    with pytest.raises(ValueError, match="h0 contains NaN"):
+        rnn_forward(xs, np.full_like(h0, np.inf), params)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        rnn_step_forward(bad[2], h0, params)
+    broken = params.copy()
+    broken.W_hh[0, 0] = np.nan
+    with pytest.raises(ValueError, match="W_hh contains NaN"):
+        rnn_forward(xs, h0, broken)
+    _, cache = rnn_forward(xs, h0, params)
+    with pytest.raises(ValueError, match="dhs contains NaN"):
+        rnn_backward(np.full((4, 3, 5), np.nan), cache)
+
+
+def test_bad_masks(problem):
+    params, xs, h0 = problem
+    with pytest.raises(ValueError, match=r"mask must have shape \(T, B\) = \(4, 3\)"):
+        rnn_forward(xs, h0, params, np.ones((3, 4)))
+    with pytest.raises(ValueError, match="only 0"):
+        rnn_forward(xs, h0, params, np.full((4, 3), 0.5))
+
+
+def test_bad_params():
+    arrays = init_rnn_params(2, 3).arrays()
+    arrays["W_hh"] = np.zeros((3, 4))
+    with pytest.raises(ValueError, match=r"W_hh must have shape \(3, 3\)"):
+        RNNParams(**arrays)
+    arrays = init_rnn_params(2, 3).arrays()
+    arrays["b_h"] = np.zeros(4)
+    with pytest.raises(ValueError, match=r"b_h must have shape \(3,\)"):
+        RNNParams(**arrays)
+    with pytest.raises(ValueError, match=r"W_xh must be 2-D"):
+        RNNParams(W_xh=np.zeros(3), W_hh=np.zeros((3, 3)), b_h=np.zeros(3))
+    with pytest.raises(ValueError, match="positive integer"):
+        init_rnn_params(0, 3)
+    with pytest.raises(ValueError, match="positive integer"):
+        init_rnn_params(2, 2.5)
