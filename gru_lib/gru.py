@@ -22,8 +22,15 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 
 from gru_lib.activations import sigmoid, tanh
-
-FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+from gru_lib.checks import (
+    FLOAT_DTYPES,  # noqa: F401 (re-exported while gru_lib.adding still imports it from here)
+    check_array,
+    check_float_dtype,
+    check_layer_sizes,
+    check_parameter_arrays,
+    check_sequence_inputs,
+    check_step_inputs,
+)
 
 # Names of the parameter arrays, in the order used everywhere (fused columns are z | r | h).
 INPUT_WEIGHTS = ("W_xz", "W_xr", "W_xh")
@@ -69,30 +76,14 @@ class GRUParams:
         if not self.reset_after and self.b_hn is not None:
             raise ValueError("b_hn is only used with reset_after=True; with reset_after=False "
                              "it is part of b_h (b_h = b_in + b_hn)")
-        arrays = self.arrays()
-        for name, value in arrays.items():
-            if not isinstance(value, np.ndarray):
-                raise TypeError(f"GRUParams.{name} must be a NumPy array, got "
-                                f"{type(value).__name__}")
-        dtype = self.W_xz.dtype
-        if dtype not in FLOAT_DTYPES:
-            raise TypeError(f"GRUParams arrays must be float32 or float64, got {dtype}")
-        for name, value in arrays.items():
-            if value.dtype != dtype:
-                raise TypeError(f"GRUParams.{name} has dtype {value.dtype}, but W_xz has {dtype}; "
-                                "all parameters must share one dtype")
-        if self.W_xz.ndim != 2:
-            raise ValueError(f"GRUParams.W_xz must be 2-D (D, H), got shape {self.W_xz.shape}")
-        d, h = self.W_xz.shape
-        expected = {name: (d, h) for name in INPUT_WEIGHTS}
-        expected.update({name: (h, h) for name in RECURRENT_WEIGHTS})
-        expected.update({name: (h,) for name in BIASES})
-        if self.reset_after:
-            expected["b_hn"] = (h,)
-        for name, shape in expected.items():
-            if arrays[name].shape != shape:
-                raise ValueError(f"GRUParams.{name} must have shape {shape} for D={d}, H={h}, "
-                                 f"got {arrays[name].shape}")
+
+        def shapes_for(d, h):
+            shapes = {name: (d, h) for name in INPUT_WEIGHTS}
+            shapes.update({name: (h, h) for name in RECURRENT_WEIGHTS})
+            shapes.update({name: (h,) for name in self.arrays() if name.startswith("b_")})
+            return shapes
+
+        check_parameter_arrays("GRUParams", self.arrays(), shapes_for)
 
     @property
     def input_size(self):
@@ -203,12 +194,8 @@ def init_gru_params(input_size, hidden_size, *, reset_after=False, rng=None, dty
             without a generator is still reproducible.
         dtype: float64 (default) or float32.
     """
-    dtype = np.dtype(dtype)
-    if dtype not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
-    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    dtype = check_float_dtype(dtype)
+    check_layer_sizes(input_size, hidden_size)
     rng = np.random.default_rng(0 if rng is None else rng)
     bound = 1.0 / np.sqrt(hidden_size)
 
@@ -221,63 +208,6 @@ def init_gru_params(input_size, hidden_size, *, reset_after=False, rng=None, dty
     if reset_after:
         arrays["b_hn"] = np.zeros(hidden_size, dtype)
     return GRUParams(**arrays, reset_after=reset_after)
-
-
-# --------------------------------------------------------------------------------------------
-# Checks of the inputs. A wrong shape or a NaN must fail loudly here, not deep in a matmul.
-
-
-def _check_params(params):
-    if not isinstance(params, GRUParams):
-        raise TypeError(f"params must be a GRUParams, got {type(params).__name__}")
-    for name, value in params.arrays().items():
-        if not np.all(np.isfinite(value)):
-            raise ValueError(f"GRUParams.{name} contains NaN or infinity")
-
-
-def _check_array(name, value, shape, dtype):
-    if not isinstance(value, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(value).__name__}")
-    if value.dtype != dtype:
-        raise TypeError(f"{name} has dtype {value.dtype}, but the parameters are {dtype}; "
-                        f"convert it with .astype(np.{dtype.name})")
-    if value.shape != shape:
-        raise ValueError(f"{name} must have shape {shape}, got {value.shape}")
-    if not np.all(np.isfinite(value)):
-        raise ValueError(f"{name} contains NaN or infinity")
-
-
-def _check_step_inputs(x, h_prev, params):
-    _check_params(params)
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be a NumPy array, got {type(x).__name__}")
-    if x.ndim != 2:
-        raise ValueError(f"x must be a 2-D array (B, D), got shape {x.shape}")
-    b = x.shape[0]
-    _check_array("x", x, (b, params.input_size), params.dtype)
-    _check_array("h_prev", h_prev, (b, params.hidden_size), params.dtype)
-
-
-def _check_sequence_inputs(xs, h0, params, mask):
-    _check_params(params)
-    if not isinstance(xs, np.ndarray):
-        raise TypeError(f"xs must be a NumPy array, got {type(xs).__name__}")
-    if xs.ndim != 3:
-        raise ValueError(f"xs must be a 3-D array (T, B, D), got shape {xs.shape}")
-    t, b, _ = xs.shape
-    if t == 0 or b == 0:
-        raise ValueError(f"xs must hold at least one step and one sequence, got shape {xs.shape}")
-    _check_array("xs", xs, (t, b, params.input_size), params.dtype)
-    _check_array("h0", h0, (b, params.hidden_size), params.dtype)
-    if mask is None:
-        return None
-    mask = np.asarray(mask)
-    if mask.shape != (t, b):
-        raise ValueError(f"mask must have shape (T, B) = {(t, b)}, got {mask.shape}")
-    if not np.all((mask == 0) | (mask == 1)):
-        raise ValueError("mask must hold only 0 (padding) and 1 (a real step)")
-    # (T, B, 1) so that it broadcasts over the hidden units.
-    return mask.astype(params.dtype)[:, :, None]
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,8 +274,8 @@ def _cell_backward(dh_new, h_prev, z, r, h_tilde, hidden_candidate, params, w_re
     Returns ``(d_pre, dh_prev, d_rec)``: ``d_pre`` (B, 3H) the gradient with respect to the three
     pre-activations (columns z | r | h), from which the input-weight, bias and input gradients
     follow by matrix products; ``dh_prev`` (B, H) the gradient with respect to h_prev through
-    every path; ``d_rec`` the gradient with respect to the fused recurrent product ``h_prev w_rec``
-    (columns z | r [| h]) or, for the Cho form, ``(d_rec_zr, d_pre_h)``.
+    every path; ``d_rec`` the gradient with respect to the fused recurrent product ``h_prev w_rec``:
+    (B, 2H) with columns z | r for the Cho form, (B, 3H) with z | r | candidate for reset-after.
     """
     # h_new = z * h_prev + (1 - z) * h_tilde
     dz = dh_new * (h_prev - h_tilde)
@@ -396,7 +326,7 @@ def gru_step_forward(x, h_prev, params):
     Returns:
         ``(h, cache)``: the new state (B, H) and a ``StepCache`` for ``gru_step_backward``.
     """
-    _check_step_inputs(x, h_prev, params)
+    check_step_inputs(x, h_prev, params, GRUParams)
     x_proj = x @ _fused_input_weights(params) + _fused_bias(params)
     w_rec = _fused_recurrent_weights(params)
     h, z, r, h_tilde, hidden_candidate = _cell_forward(x_proj, h_prev, params, w_rec)
@@ -473,7 +403,7 @@ def gru_forward(xs, h0, params, mask=None):
     Returns:
         ``(hs, cache)``: hidden states (T, B, H) after every step, and a ``SequenceCache``.
     """
-    mask3 = _check_sequence_inputs(xs, h0, params, mask)
+    mask3 = check_sequence_inputs(xs, h0, params, mask, GRUParams)
     t_steps, batch, d = xs.shape
     hs_ = params.hidden_size
     # One GEMM for the input projections of every step: (T*B, D) @ (D, 3H).
@@ -515,7 +445,7 @@ def gru_backward(dhs, cache):
     params = cache.params
     t_steps, batch, d = cache.xs.shape
     hs_ = params.hidden_size
-    _check_array("dhs", dhs, (t_steps, batch, hs_), params.dtype)
+    check_array("dhs", dhs, (t_steps, batch, hs_), params.dtype)
     w_rec = _fused_recurrent_weights(params)
     h_prevs = np.concatenate([cache.h0[None], cache.hs[:-1]], axis=0)  # (T, B, H)
     d_pre = np.empty((t_steps, batch, 3 * hs_), params.dtype)

@@ -19,7 +19,14 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from gru_lib.activations import tanh, tanh_grad_from_output
-from gru_lib.gru import FLOAT_DTYPES, _check_array
+from gru_lib.checks import (
+    check_array,
+    check_float_dtype,
+    check_layer_sizes,
+    check_parameter_arrays,
+    check_sequence_inputs,
+    check_step_inputs,
+)
 
 # Names of the parameter arrays, in the order used everywhere.
 RNN_PARAMETER_NAMES = ("W_xh", "W_hh", "b_h")
@@ -40,26 +47,8 @@ class RNNParams:
     b_h: np.ndarray
 
     def __post_init__(self):
-        arrays = self.arrays()
-        for name, value in arrays.items():
-            if not isinstance(value, np.ndarray):
-                raise TypeError(f"RNNParams.{name} must be a NumPy array, got "
-                                f"{type(value).__name__}")
-        dtype = self.W_xh.dtype
-        if dtype not in FLOAT_DTYPES:
-            raise TypeError(f"RNNParams arrays must be float32 or float64, got {dtype}")
-        for name, value in arrays.items():
-            if value.dtype != dtype:
-                raise TypeError(f"RNNParams.{name} has dtype {value.dtype}, but W_xh has {dtype}; "
-                                "all parameters must share one dtype")
-        if self.W_xh.ndim != 2:
-            raise ValueError(f"RNNParams.W_xh must be 2-D (D, H), got shape {self.W_xh.shape}")
-        d, h = self.W_xh.shape
-        expected = {"W_xh": (d, h), "W_hh": (h, h), "b_h": (h,)}
-        for name, shape in expected.items():
-            if arrays[name].shape != shape:
-                raise ValueError(f"RNNParams.{name} must have shape {shape} for D={d}, H={h}, "
-                                 f"got {arrays[name].shape}")
+        check_parameter_arrays(
+            "RNNParams", self.arrays(), lambda d, h: {"W_xh": (d, h), "W_hh": (h, h), "b_h": (h,)})
 
     @property
     def input_size(self):
@@ -104,63 +93,13 @@ def init_rnn_params(input_size, hidden_size, *, rng=None, dtype=np.float64):
             without a generator is still reproducible.
         dtype: float64 (default) or float32.
     """
-    dtype = np.dtype(dtype)
-    if dtype not in FLOAT_DTYPES:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype}")
-    for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
-        if not isinstance(value, int | np.integer) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    dtype = check_float_dtype(dtype)
+    check_layer_sizes(input_size, hidden_size)
     rng = np.random.default_rng(0 if rng is None else rng)
     bound = 1.0 / np.sqrt(hidden_size)
     W_xh = rng.uniform(-bound, bound, size=(input_size, hidden_size)).astype(dtype)
     W_hh = rng.uniform(-bound, bound, size=(hidden_size, hidden_size)).astype(dtype)
     return RNNParams(W_xh=W_xh, W_hh=W_hh, b_h=np.zeros(hidden_size, dtype))
-
-
-# --------------------------------------------------------------------------------------------
-# Checks of the inputs (the array check itself is shared with gru_lib.gru).
-
-
-def _check_params(params):
-    if not isinstance(params, RNNParams):
-        raise TypeError(f"params must be an RNNParams, got {type(params).__name__}")
-    for name, value in params.arrays().items():
-        if not np.all(np.isfinite(value)):
-            raise ValueError(f"RNNParams.{name} contains NaN or infinity")
-
-
-def _check_step_inputs(x, h_prev, params):
-    _check_params(params)
-    if not isinstance(x, np.ndarray):
-        raise TypeError(f"x must be a NumPy array, got {type(x).__name__}")
-    if x.ndim != 2:
-        raise ValueError(f"x must be a 2-D array (B, D), got shape {x.shape}")
-    b = x.shape[0]
-    _check_array("x", x, (b, params.input_size), params.dtype)
-    _check_array("h_prev", h_prev, (b, params.hidden_size), params.dtype)
-
-
-def _check_sequence_inputs(xs, h0, params, mask):
-    """Validate a sequence call; return the mask as (T, B, 1) in the parameters' dtype, or None."""
-    _check_params(params)
-    if not isinstance(xs, np.ndarray):
-        raise TypeError(f"xs must be a NumPy array, got {type(xs).__name__}")
-    if xs.ndim != 3:
-        raise ValueError(f"xs must be a 3-D array (T, B, D), got shape {xs.shape}")
-    t, b, _ = xs.shape
-    if t == 0 or b == 0:
-        raise ValueError(f"xs must hold at least one step and one sequence, got shape {xs.shape}")
-    _check_array("xs", xs, (t, b, params.input_size), params.dtype)
-    _check_array("h0", h0, (b, params.hidden_size), params.dtype)
-    if mask is None:
-        return None
-    mask = np.asarray(mask)
-    if mask.shape != (t, b):
-        raise ValueError(f"mask must have shape (T, B) = {(t, b)}, got {mask.shape}")
-    if not np.all((mask == 0) | (mask == 1)):
-        raise ValueError("mask must hold only 0 (padding) and 1 (a real step)")
-    # (T, B, 1) so that it broadcasts over the hidden units.
-    return mask.astype(params.dtype)[:, :, None]
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,7 +146,7 @@ def rnn_step_forward(x, h_prev, params):
     Returns:
         ``(h, cache)``: the new state (B, H) and an ``RNNStepCache`` for ``rnn_step_backward``.
     """
-    _check_step_inputs(x, h_prev, params)
+    check_step_inputs(x, h_prev, params, RNNParams)
     h = _cell_forward(x @ params.W_xh + params.b_h, h_prev, params)
     return h, RNNStepCache(x, h_prev, h, params)
 
@@ -223,7 +162,7 @@ def rnn_step_backward(dh, cache):
         ``(dx, dh_prev, grads)``: (B, D), (B, H) and an RNNParams of gradients.
     """
     p = cache.params
-    _check_array("dh", dh, cache.h.shape, p.dtype)
+    check_array("dh", dh, cache.h.shape, p.dtype)
     d_pre, dh_prev = _cell_backward(dh, cache.h, p)
     dx = d_pre @ p.W_xh.T
     grads = RNNParams(W_xh=cache.x.T @ d_pre, W_hh=cache.h_prev.T @ d_pre,
@@ -266,7 +205,7 @@ def rnn_forward(xs, h0, params, mask=None):
     Returns:
         ``(hs, cache)``: hidden states (T, B, H) after every step, and an ``RNNSequenceCache``.
     """
-    mask3 = _check_sequence_inputs(xs, h0, params, mask)
+    mask3 = check_sequence_inputs(xs, h0, params, mask, RNNParams)
     t_steps, batch, d = xs.shape
     hs_ = params.hidden_size
     # One GEMM for the input projections of every step: (T*B, D) @ (D, H).
@@ -298,7 +237,7 @@ def rnn_backward(dhs, cache):
     params = cache.params
     t_steps, batch, d = cache.xs.shape
     hs_ = params.hidden_size
-    _check_array("dhs", dhs, (t_steps, batch, hs_), params.dtype)
+    check_array("dhs", dhs, (t_steps, batch, hs_), params.dtype)
     h_prevs = np.concatenate([cache.h0[None], cache.hs[:-1]], axis=0)  # (T, B, H)
     d_pre = np.empty((t_steps, batch, hs_), params.dtype)
     dh_next = np.zeros((batch, hs_), params.dtype)  # dL/dh_t through the steps after t

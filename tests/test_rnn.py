@@ -254,7 +254,7 @@ def test_wrong_dtypes(problem):
         RNNParams(**{n: a.astype(np.int64) for n, a in params.arrays().items()})
     with pytest.raises(TypeError, match="must be a NumPy array"):
         RNNParams(W_xh=params.W_xh, W_hh=params.W_hh.tolist(), b_h=params.b_h)
-    with pytest.raises(TypeError, match="params must be an RNNParams"):
+    with pytest.raises(TypeError, match="params must be RNNParams parameters"):
         rnn_forward(xs, h0, params.arrays())
 
 
