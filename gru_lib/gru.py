@@ -23,7 +23,6 @@ import numpy as np
 
 from gru_lib.activations import sigmoid, tanh
 from gru_lib.checks import (
-    FLOAT_DTYPES,  # noqa: F401 (re-exported while gru_lib.adding still imports it from here)
     check_array,
     check_float_dtype,
     check_layer_sizes,
