@@ -17,7 +17,10 @@ def sigmoid(x):
     x = np.asarray(x)
     e = np.exp(-np.abs(x))
     s = 1.0 / (1.0 + e)
-    return np.where(x >= 0, s, e * s)
+    # Pick s (x >= 0) or e * s (x < 0) by arithmetic with 0/1 masks: each entry is multiplied by
+    # exactly 1 or exactly e, and on large arrays of mixed signs this is several times faster
+    # than np.where, whose per-element branch dominated the whole GRU forward pass.
+    return s * ((x >= 0) + (x < 0) * e)
 
 
 def sigmoid_grad_from_output(s):

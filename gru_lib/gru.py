@@ -255,8 +255,9 @@ def _cell_forward(x_proj, h_prev, params, w_rec):
     """
     hs = params.hidden_size
     rec = h_prev @ w_rec  # (B, 2H) or (B, 3H): h W_hz | h W_hr [| h W_hh]
-    z = sigmoid(x_proj[:, :hs] + rec[:, :hs])
-    r = sigmoid(x_proj[:, hs:2 * hs] + rec[:, hs:2 * hs])
+    # Both gates are sigmoids of side-by-side columns: one call on (B, 2H) instead of two.
+    z_and_r = sigmoid(x_proj[:, :2 * hs] + rec[:, :2 * hs])
+    z, r = z_and_r[:, :hs], z_and_r[:, hs:]
     if params.reset_after:
         hidden_candidate = rec[:, 2 * hs:] + params.b_hn
         h_tilde = tanh(x_proj[:, 2 * hs:] + r * hidden_candidate)
