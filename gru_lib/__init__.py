@@ -3,10 +3,13 @@
 Modules, each depending only on those above it:
 
 - ``activations``: sigmoid, tanh, their derivatives, log-sigmoid, binary cross-entropy on logits.
+  ``checks``: the input validation the layers share.
 - ``gru``: ``GRUParams``, ``init_gru_params``, one step and a whole sequence, forward and backward.
+  ``rnn``: the same for a plain tanh RNN, the baseline the GRU is compared with.
 - ``data``: the sentiment sentences, a vocabulary and padded batches with masks.
 - ``model``: ``SentimentModel`` (word vectors -> GRU -> logistic head), save and load.
 - ``optim``: SGD, Adam and clipping by global norm. ``train``: ``train_sentiment``.
+  ``adding``: the adding problem, a long-range regression task for the GRU or the RNN.
 - ``plots`` and ``widgets``: figures and interactive explorers for the book.
 - ``gradcheck`` stands apart: central differences and a report for any forward/backward pair.
 
