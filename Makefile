@@ -45,6 +45,7 @@ PYTEST_MAIN := pytest -n 2 --dist loadfile --nbval \
 	tests book
 
 .PHONY: help venv vendor chromium book test lint pytest check-notebooks browser-test lab \
+	rerun-check lab-check \
 	notebooks notebook clean distclean
 
 help:
@@ -99,6 +100,24 @@ test: venv vendor chromium
 	@$(MAKE) pytest
 	@$(MAKE) book
 	@$(MAKE) browser-test
+	@$(MAKE) rerun-check
+	@$(MAKE) lab-check
+
+# `make notebooks` must store byte-identical files when nothing changed: re-execute one notebook
+# (with a widget, a plot and training) into a copy beside it and compare the bytes.
+rerun-check: venv
+	@copy=$$(mktemp -p book --suffix .ipynb); trap 'rm -f "$$copy"' EXIT; \
+	cp book/quick_tour.ipynb "$$copy"; \
+	python tools/execute_notebooks.py "$$copy" >/dev/null 2>&1; \
+	if cmp -s book/quick_tour.ipynb "$$copy"; then \
+		echo "rerun-check: re-executing book/quick_tour.ipynb gives the same bytes"; \
+	else echo "rerun-check: book/quick_tour.ipynb changed when re-executed" >&2; exit 1; fi
+
+# What `make lab` installs must work: JupyterLab starts and has the widgets extension.
+lab-check: $(LAB_STAMP)
+	jupyter lab --version
+	jupyter labextension list 2>&1 | grep -q "@jupyter-widgets/jupyterlab-manager.*enabled"
+	@echo "lab-check: JupyterLab and the widgets extension are installed"
 
 lint: venv
 	ruff check .
