@@ -104,11 +104,11 @@ test: venv vendor chromium
 	@$(MAKE) lab-check
 
 # `make notebooks` must store byte-identical files when nothing changed: re-execute one notebook
-# (with a widget, a plot and training) into a copy beside it and compare the bytes.
+# (with a plot and training) into a copy beside it with `make notebook` and compare the bytes.
 rerun-check: venv
 	@copy=$$(mktemp -p book --suffix .ipynb); trap 'rm -f "$$copy"' EXIT; \
 	cp book/quick_tour.ipynb "$$copy"; \
-	python tools/execute_notebooks.py "$$copy" >/dev/null 2>&1; \
+	$(MAKE) notebook NB="$$copy" >/dev/null 2>&1; \
 	if cmp -s book/quick_tour.ipynb "$$copy"; then \
 		echo "rerun-check: re-executing book/quick_tour.ipynb gives the same bytes"; \
 	else echo "rerun-check: book/quick_tour.ipynb changed when re-executed" >&2; exit 1; fi
