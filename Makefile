@@ -104,11 +104,14 @@ test: venv vendor chromium
 	@$(MAKE) lab-check
 
 # `make notebooks` must store byte-identical files when nothing changed: re-execute one notebook
-# (with a plot and training) into a copy beside it with `make notebook` and compare the bytes.
+# (with a plot and training): clear its outputs in a copy beside it, run the copy with
+# `make notebook`, and compare the bytes with the committed file.
 rerun-check: venv
 	@copy=$$(mktemp -p book --suffix .ipynb); trap 'rm -f "$$copy"' EXIT; \
-	cp book/quick_tour.ipynb "$$copy"; \
-	$(MAKE) notebook NB="$$copy" >/dev/null 2>&1; \
+	python -c 'import sys, nbformat; nb = nbformat.read(sys.argv[1], 4); \
+		[c.update(outputs=[], execution_count=None) for c in nb.cells if c.cell_type == "code"]; \
+		nbformat.write(nb, sys.argv[2])' book/quick_tour.ipynb "$$copy"; \
+	$(MAKE) notebook NB="$$copy" >/dev/null 2>&1 || { echo "rerun-check: execution failed" >&2; exit 1; }; \
 	if cmp -s book/quick_tour.ipynb "$$copy"; then \
 		echo "rerun-check: re-executing book/quick_tour.ipynb gives the same bytes"; \
 	else echo "rerun-check: book/quick_tour.ipynb changed when re-executed" >&2; exit 1; fi
