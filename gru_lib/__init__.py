@@ -7,11 +7,13 @@ Modules, each depending only on those above it:
 - ``gru``: ``GRUParams``, ``init_gru_params``, one step and a whole sequence, forward and backward.
   ``rnn``: the same for a plain tanh RNN, the baseline the GRU is compared with.
 - ``data``: the sentiment sentences, a vocabulary and padded batches with masks.
+- ``head``: the linear read-out of the last hidden state, forward and backward.
 - ``model``: ``SentimentModel`` (word vectors -> GRU -> logistic head), save and load.
 - ``optim``: SGD, Adam and clipping by global norm. ``train``: ``train_sentiment``.
   ``adding``: the adding problem, a long-range regression task for the GRU or the RNN.
 - ``plots`` and ``widgets``: figures and interactive explorers for the book.
-- ``gradcheck`` stands apart: central differences and a report for any forward/backward pair.
+- ``gradcheck`` stands apart: central differences and a report for any forward/backward pair
+  (``check_layer_gradients``), with ``check_gru_gradients`` for the GRU.
 
 The most used names are importable from the package itself.
 """
@@ -30,6 +32,7 @@ from gru_lib.data import TEST_DATA, TRAIN_DATA, Vocabulary
 from gru_lib.gradcheck import (
     check_gradients,
     check_gru_gradients,
+    check_layer_gradients,
     numerical_gradient,
     relative_error,
 )
@@ -48,6 +51,7 @@ from gru_lib.train import train_sentiment
 __all__ = [
     "SGD", "TEST_DATA", "TRAIN_DATA", "Adam", "GRUParams", "SentimentModel", "Vocabulary",
     "binary_cross_entropy_with_logits", "check_gradients", "check_gru_gradients",
+    "check_layer_gradients",
     "clip_by_global_norm", "gru_backward", "gru_forward", "gru_step_backward", "gru_step_forward",
     "init_gru_params", "log_sigmoid", "numerical_gradient", "relative_error", "sigmoid",
     "sigmoid_grad", "sigmoid_grad_from_output", "tanh", "tanh_grad", "tanh_grad_from_output",

@@ -20,6 +20,7 @@ import numpy as np
 
 from gru_lib.checks import FLOAT_DTYPES
 from gru_lib.gru import GRUParams, gru_backward, gru_forward, init_gru_params
+from gru_lib.head import head_backward, head_forward
 from gru_lib.optim import Adam, clip_by_global_norm
 from gru_lib.rnn import RNNParams, init_rnn_params, rnn_backward, rnn_forward
 
@@ -168,22 +169,23 @@ def adding_forward(model, xs):
     forward = CELLS[model.cell][2]
     h0 = np.zeros((xs.shape[1], model.hidden_size), model.params.dtype)
     hs, cell_cache = forward(xs, h0, model.params)
-    h_last = hs[-1]
-    return h_last @ model.head_w + model.head_b[0], AddingCache(cell_cache, h_last)
+    predictions, h_last = head_forward(hs, model.head_w, model.head_b)
+    return predictions, AddingCache(cell_cache, h_last)
 
 
-def _backward_through_cell(dpredictions, model, cache):
-    """The cell's ``(dxs, dh0, grads)`` for dL/dpredictions (N,): the head reads only the last
-    state, so dL/dhs is zero except ``dL/dh_{T-1} = outer(dpredictions, head_w)``."""
-    dhs = np.zeros_like(cache.cell_cache.hs)
-    dhs[-1] = np.outer(dpredictions, model.head_w)
-    return CELLS[model.cell][3](dhs, cache.cell_cache)
+def _backward_through_head_and_cell(dpredictions, model, cache):
+    """``(dxs, dh0, cell_grads, d_head_w, d_head_b)`` from dL/dpredictions (N,)."""
+    dhs, d_head_w, d_head_b = head_backward(dpredictions, cache.h_last, model.head_w,
+                                            len(cache.cell_cache.hs))
+    dxs, dh0, cell_grads = CELLS[model.cell][3](dhs, cache.cell_cache)
+    return dxs, dh0, cell_grads, d_head_w, d_head_b
 
 
 def adding_backward(dpredictions, model, cache):
     """Gradients (dict with the names of ``model.parameters()``) from dL/dpredictions (N,)."""
-    grads = {"head_w": cache.h_last.T @ dpredictions, "head_b": np.array([dpredictions.sum()])}
-    _, _, cell_grads = _backward_through_cell(dpredictions, model, cache)
+    _, _, cell_grads, d_head_w, d_head_b = _backward_through_head_and_cell(dpredictions, model,
+                                                                           cache)
+    grads = {"head_w": d_head_w, "head_b": d_head_b}
     grads.update({CELL_PREFIX + name: g for name, g in cell_grads.arrays().items()})
     dtype = model.params.dtype
     return {name: grads[name].astype(dtype, copy=False) for name in model.parameters()}
@@ -197,7 +199,7 @@ def input_gradients(model, xs):
     elsewhere; a model that cannot carry a number to the end has almost 0 at its step.
     """
     predictions, cache = adding_forward(model, xs)
-    dxs, _, _ = _backward_through_cell(np.ones_like(predictions), model, cache)
+    dxs, *_ = _backward_through_head_and_cell(np.ones_like(predictions), model, cache)
     return dxs
 
 

@@ -163,7 +163,7 @@ class Vocabulary:
         if len(sentences) == 0:
             raise ValueError("encode needs at least one sentence")
         tokens = [tokenize(s) for s in sentences]
-        unknown = self.unknown_words(sentences)
+        unknown = sorted({w for words in tokens for w in words if w not in self})
         if unknown:
             raise ValueError(f"unknown word(s) not in the vocabulary: {', '.join(unknown)}. "
                              f"Known words: {', '.join(self.words[1:])}")

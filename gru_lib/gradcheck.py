@@ -1,8 +1,9 @@
 """Gradient checking: compare an analytic gradient with central differences.
 
-The checker is generic (any scalar loss of any named arrays); ``check_gru_gradients`` applies
-it to ``gru_forward``/``gru_backward`` with a random linear loss ``L = sum(hs * G)``, whose
-gradient with respect to ``hs`` is exactly ``G``.
+``check_gradients`` is generic (any scalar loss of any named arrays). ``check_layer_gradients``
+applies it to any forward/backward pair (a step or a sequence, of the GRU, the RNN or a head)
+with a random linear loss ``L = sum(out * G)``, whose gradient with respect to ``out`` is exactly
+``G``; ``check_gru_gradients`` is that check for ``gru_forward``/``gru_backward``.
 """
 
 from dataclasses import dataclass
@@ -136,26 +137,53 @@ def check_gradients(loss_fn, arrays, analytic, *, eps=1e-6, threshold=1e-7):
     return GradCheckReport(rows, threshold, eps)
 
 
-def check_gru_gradients(xs, h0, params, mask=None, *, rng=None, eps=1e-6, threshold=1e-7):
-    """Gradient-check ``gru_forward``/``gru_backward`` for every parameter, ``xs`` and ``h0``.
+def check_layer_gradients(forward, backward, inputs, params, *, upstream=None, rng=None,
+                          eps=1e-6, threshold=1e-7):
+    """Gradient-check a layer's forward/backward pair for every parameter and every input.
 
-    Uses the loss ``L = sum(hs * G)`` with a random ``G`` (T, B, H) drawn from ``rng`` (an int seed
-    or a Generator; None means 0). The arrays are perturbed in place and restored, so pass copies
-    if they are shared. Returns a ``GradCheckReport``.
+    Args:
+        forward: ``forward(*inputs.values(), params) -> (out, cache)``, e.g. ``gru_step_forward``
+            or, for a sequence with a fixed mask, ``lambda xs, h0, p: gru_forward(xs, h0, p, m)``.
+        backward: ``backward(dout, cache) -> (*input_grads, param_grads)``, one gradient per
+            input in the order of ``inputs``, and the parameters' gradients as an object with
+            ``.arrays()`` (a ``GRUParams``) or as a dict name -> array.
+        inputs: dict name -> input array, e.g. ``{"xs": xs, "h0": h0}``.
+        params: the parameters (an object with ``.arrays()``, e.g. ``GRUParams``).
+        upstream: the ``G`` of the loss ``L = sum(out * G)``, whose gradient with respect to
+            ``out`` is exactly ``G``; None draws it from a standard normal with ``rng`` (an int
+            seed or a Generator; None means 0). A random ``G`` weighs every output differently,
+            so a mix-up of outputs (of time steps, say) cannot cancel out.
+
+    The arrays are perturbed in place and restored, so pass copies if they are shared.
+    Returns a ``GradCheckReport``.
     """
-    rng = np.random.default_rng(0 if rng is None else rng)
-    hs, cache = gru_forward(xs, h0, params, mask)
-    upstream = rng.standard_normal(hs.shape).astype(params.dtype)
-    dxs, dh0, grads = gru_backward(upstream, cache)
+    out, cache = forward(*inputs.values(), params)
+    if upstream is None:
+        upstream = np.random.default_rng(0 if rng is None else rng).standard_normal(out.shape)
+    upstream = np.asarray(upstream).astype(out.dtype)
+    *input_grads, param_grads = backward(upstream, cache)
+    if hasattr(param_grads, "arrays"):
+        param_grads = param_grads.arrays()
 
     def loss():
-        out, _ = gru_forward(xs, h0, params, mask)
-        return np.sum(out.astype(np.float64) * upstream)
+        value, _ = forward(*inputs.values(), params)
+        return np.sum(value.astype(np.float64) * upstream)
 
-    arrays = dict(params.arrays(), xs=xs, h0=h0)
-    analytic = dict(grads.arrays(), xs=dxs, h0=dh0)
+    arrays = dict(params.arrays(), **inputs)
+    analytic = dict(param_grads, **dict(zip(inputs, input_grads, strict=True)))
     return check_gradients(loss, arrays, analytic, eps=eps, threshold=threshold)
 
 
-__all__ = ["RELATIVE_ERROR_FLOOR", "GradCheckReport", "GradCheckRow",
-           "check_gradients", "check_gru_gradients", "numerical_gradient", "relative_error"]
+def check_gru_gradients(xs, h0, params, mask=None, *, rng=None, eps=1e-6, threshold=1e-7):
+    """Gradient-check ``gru_forward``/``gru_backward`` for every parameter, ``xs`` and ``h0``.
+
+    ``check_layer_gradients`` with the loss ``L = sum(hs * G)`` for a random ``G`` (T, B, H)
+    drawn from ``rng`` (an int seed or a Generator; None means 0). Returns a ``GradCheckReport``.
+    """
+    return check_layer_gradients(lambda x, h, p: gru_forward(x, h, p, mask), gru_backward,
+                                 {"xs": xs, "h0": h0}, params, rng=rng, eps=eps,
+                                 threshold=threshold)
+
+
+__all__ = ["RELATIVE_ERROR_FLOOR", "GradCheckReport", "GradCheckRow", "check_gradients",
+           "check_gru_gradients", "check_layer_gradients", "numerical_gradient", "relative_error"]

@@ -17,7 +17,7 @@ steps are one matrix product before the loop; the gate matmuls that share an ope
 into one; and the weight gradients are one matrix product over all time steps after the loop.
 """
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -381,12 +381,7 @@ class SequenceCache:
 
     def nbytes(self):
         """Bytes held by the cached arrays (what a forward pass keeps alive for the backward)."""
-        total = 0
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, np.ndarray):
-                total += value.nbytes
-        return total
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
 
 
 def gru_forward(xs, h0, params, mask=None):

@@ -14,6 +14,7 @@ import numpy as np
 from gru_lib.activations import binary_cross_entropy_with_logits, sigmoid
 from gru_lib.data import Vocabulary, tokenize
 from gru_lib.gru import GRUParams, gru_backward, gru_forward, init_gru_params
+from gru_lib.head import head_backward, head_forward
 
 FORMAT_VERSION = 1
 GRU_PREFIX = "gru."
@@ -127,15 +128,14 @@ class SentimentModel:
         xs = self.embed(ids)
         h0 = np.zeros((ids.shape[1], self.gru.hidden_size), self.gru.dtype)
         hs, gru_cache = gru_forward(xs, h0, self.gru, mask)
-        h_last = hs[-1]  # padding carries the state, so this is each sentence's last real state
-        logits = h_last @ self.head_w + self.head_b[0]
+        logits, h_last = head_forward(hs, self.head_w, self.head_b)
         return logits, ForwardCache(ids, gru_cache, h_last)
 
     def backward(self, dlogits, cache):
         """Gradients (dict name -> array, same names as ``parameters()``) from dL/dlogits (B,)."""
-        grads = {"head_w": cache.h_last.T @ dlogits, "head_b": np.array([dlogits.sum()])}
-        dhs = np.zeros_like(cache.gru_cache.hs)
-        dhs[-1] = np.outer(dlogits, self.head_w)
+        dhs, d_head_w, d_head_b = head_backward(dlogits, cache.h_last, self.head_w,
+                                                len(cache.gru_cache.hs))
+        grads = {"head_w": d_head_w, "head_b": d_head_b}
         dxs, _, gru_grads = gru_backward(dhs, cache.gru_cache)
         grads.update({GRU_PREFIX + name: g for name, g in gru_grads.arrays().items()})
         if self.embedding is not None:

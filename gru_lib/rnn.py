@@ -14,7 +14,7 @@ product before the loop, and the weight gradients are one matrix product over al
 after it.
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -183,12 +183,7 @@ class RNNSequenceCache:
 
     def nbytes(self):
         """Bytes held by the cached arrays (what a forward pass keeps alive for the backward)."""
-        total = 0
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, np.ndarray):
-                total += value.nbytes
-        return total
+        return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
 
 
 def rnn_forward(xs, h0, params, mask=None):

@@ -1,14 +1,19 @@
-"""Small builders shared by the tests."""
+"""Small builders and reference checks shared by the tests of the recurrent layers."""
 
 import numpy as np
 
 from gru_lib.gru import init_gru_params
 
 
-def random_problem(t, b, d, h, *, reset_after, seed=0, dtype=np.float64, scale=0.5):
-    """Parameters with non-zero biases (so every path matters), inputs and an initial state."""
+def random_problem(t, b, d, h, *, init=init_gru_params, seed=0, dtype=np.float64, scale=0.5,
+                   **init_options):
+    """Parameters with non-zero biases (so every path matters), inputs and an initial state.
+
+    ``init`` makes the layer's parameters (``init_gru_params`` with e.g. ``reset_after=True``
+    in ``init_options``, or ``init_rnn_params``); their values are then redrawn uniformly.
+    """
     rng = np.random.default_rng(seed)
-    params = init_gru_params(d, h, reset_after=reset_after, rng=rng, dtype=dtype)
+    params = init(d, h, rng=rng, dtype=dtype, **init_options)
     for value in params.arrays().values():
         value[...] = rng.uniform(-scale, scale, value.shape)
     xs = rng.standard_normal((t, b, d)).astype(dtype)
@@ -21,3 +26,67 @@ def random_mask(t, b, seed=0):
     rng = np.random.default_rng(seed)
     lengths = rng.integers(1, t + 1, size=b)
     return (np.arange(t)[:, None] < lengths[None, :]).astype(np.float64)
+
+
+def loop_forward_backward(step_forward, step_backward, xs, h0, params, dhs):
+    """Per-sequence, per-step reference built only from a layer's step functions.
+
+    Returns ``(hs, dxs, dh0, grads)`` for the upstream gradient ``dhs`` (T, B, H), with
+    ``grads`` a dict of parameter gradients summed over sequences and steps.
+    """
+    t_steps, batch, _ = xs.shape
+    hs = np.zeros((t_steps, batch, params.hidden_size))
+    dxs, dh0 = np.zeros_like(xs), np.zeros_like(h0)
+    totals = {name: np.zeros_like(a) for name, a in params.arrays().items()}
+    for b in range(batch):
+        h, caches = h0[b:b + 1], []
+        for t in range(t_steps):
+            h, cache = step_forward(xs[t, b:b + 1], h, params)
+            hs[t, b] = h[0]
+            caches.append(cache)
+        dh = np.zeros((1, params.hidden_size))
+        for t in reversed(range(t_steps)):
+            dx, dh, grads = step_backward(dhs[t, b:b + 1] + dh, caches[t])
+            dxs[t, b] = dx[0]
+            for name, g in grads.arrays().items():
+                totals[name] += g
+        dh0[b] = dh[0]
+    return hs, dxs, dh0, totals
+
+
+def assert_sequence_equals_step_loop(forward, backward, step_forward, step_backward, xs, h0,
+                                     params, dhs):
+    """The vectorised sequence functions equal ``loop_forward_backward`` of the steps."""
+    hs, cache = forward(xs, h0, params)
+    dxs, dh0, grads = backward(dhs, cache)
+    ref_hs, ref_dxs, ref_dh0, ref_grads = loop_forward_backward(step_forward, step_backward, xs,
+                                                                h0, params, dhs)
+    np.testing.assert_allclose(hs, ref_hs, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(dxs, ref_dxs, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(dh0, ref_dh0, rtol=1e-11, atol=1e-13)
+    for name, g in grads.arrays().items():
+        np.testing.assert_allclose(g, ref_grads[name], rtol=1e-11, atol=1e-13, err_msg=name)
+
+
+def assert_padded_batch_equals_one_by_one(forward, backward, xs, h0, params, mask, dhs):
+    """A padded, masked batch gives each sequence's own states and gradients.
+
+    ``dhs`` (T, B, H) is the upstream gradient at real steps (it is masked here). After a
+    sequence's last real step its state is carried unchanged and its inputs get no gradient.
+    """
+    lengths = mask.sum(axis=0).astype(int)
+    hs, cache = forward(xs, h0, params, mask)
+    dxs, dh0, grads = backward(dhs * mask[:, :, None], cache)
+    totals = {name: np.zeros_like(a) for name, a in params.arrays().items()}
+    for b, n in enumerate(lengths):
+        one_hs, one_cache = forward(xs[:n, b:b + 1], h0[b:b + 1], params)
+        one_dxs, one_dh0, one_grads = backward(dhs[:n, b:b + 1], one_cache)
+        np.testing.assert_allclose(hs[:n, b], one_hs[:, 0], rtol=1e-12, atol=1e-14)
+        np.testing.assert_array_equal(hs[n:, b], np.broadcast_to(hs[n - 1, b], hs[n:, b].shape))
+        np.testing.assert_allclose(dxs[:n, b], one_dxs[:, 0], rtol=1e-11, atol=1e-13)
+        assert np.all(dxs[n:, b] == 0)
+        np.testing.assert_allclose(dh0[b], one_dh0[0], rtol=1e-11, atol=1e-13)
+        for name, g in one_grads.arrays().items():
+            totals[name] += g
+    for name, g in grads.arrays().items():
+        np.testing.assert_allclose(g, totals[name], rtol=1e-11, atol=1e-13, err_msg=name)

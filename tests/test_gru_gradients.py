@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 from helpers import random_mask, random_problem
 
-from gru_lib.gradcheck import check_gradients, check_gru_gradients, relative_error
-from gru_lib.gru import gru_step_backward, gru_step_forward
+from gru_lib.gradcheck import (
+    check_gradients,
+    check_gru_gradients,
+    check_layer_gradients,
+    relative_error,
+)
+from gru_lib.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 
 VARIANTS = [pytest.param(False, id="reset_before"), pytest.param(True, id="reset_after")]
 
@@ -27,16 +32,9 @@ def test_sequence_gradients(reset_after, masked):
 @pytest.mark.parametrize("reset_after", VARIANTS)
 def test_step_gradients(reset_after):
     params, xs, h0 = random_problem(1, 3, 4, 5, reset_after=reset_after, seed=4)
-    x = xs[0]
-    upstream = np.random.default_rng(5).standard_normal(h0.shape)
-    h, cache = gru_step_forward(x, h0, params)
-    dx, dh_prev, grads = gru_step_backward(upstream, cache)
-
-    def loss():
-        return np.sum(gru_step_forward(x, h0, params)[0] * upstream)
-
-    report = check_gradients(loss, dict(params.arrays(), x=x, h_prev=h0),
-                             dict(grads.arrays(), x=dx, h_prev=dh_prev))
+    report = check_layer_gradients(gru_step_forward, gru_step_backward,
+                                   {"x": xs[0], "h_prev": h0}, params, rng=5)
+    assert {"x", "h_prev", "W_hh"} <= {row.name for row in report.rows}
     assert report.passed, str(report)
 
 
@@ -77,3 +75,16 @@ def test_report_prints_a_table():
     params, xs, h0 = random_problem(2, 1, 2, 3, reset_after=True, seed=7)
     text = str(check_gru_gradients(xs, h0, params))
     assert "W_hh" in text and "b_hn" in text and "passed" in text
+
+
+def test_layer_check_fails_for_a_wrong_backward():
+    """Upstream gradients read in reversed time order must fail the layer check."""
+    params, xs, h0 = random_problem(4, 2, 3, 4, reset_after=False, seed=8)
+
+    def time_reversed_backward(dhs, cache):
+        return gru_backward(np.ascontiguousarray(dhs[::-1]), cache)
+
+    report = check_layer_gradients(gru_forward, time_reversed_backward, {"xs": xs, "h0": h0},
+                                   params, rng=9)
+    assert not report.passed
+    assert report.max_relative_error > 1e-2

@@ -78,6 +78,8 @@ def test_sentence_explorer_reports_unknown_words(trained, capsys):
 def test_activation_explorer_updates():
     box = activation_explorer(initial=0.0)
     slider, _ = box.children
-    slider.value = 3.0
-    assert slider.value == 3.0
+    assert plt.gcf().axes[0].get_title().startswith("sigmoid(0.0) = 0.5000")
+    slider.value = 3.0  # redraws for the new value
+    assert plt.gcf().axes[0].get_title().startswith("sigmoid(3.0) = 0.9526")
+    assert plt.gcf().axes[1].get_title().startswith("tanh(3.0) = 0.9951")
     plt.close("all")

@@ -2,9 +2,14 @@
 
 import numpy as np
 import pytest
-from helpers import random_mask
+from helpers import (
+    assert_padded_batch_equals_one_by_one,
+    assert_sequence_equals_step_loop,
+    random_mask,
+    random_problem,
+)
 
-from gru_lib.gradcheck import check_gradients
+from gru_lib.gradcheck import check_layer_gradients
 from gru_lib.rnn import (
     RNNParams,
     init_rnn_params,
@@ -15,30 +20,15 @@ from gru_lib.rnn import (
 )
 
 
-def random_rnn_problem(t, b, d, h, *, seed=0, dtype=np.float64, scale=0.5):
-    """Parameters with a non-zero bias (so every path matters), inputs and an initial state."""
-    rng = np.random.default_rng(seed)
-    params = init_rnn_params(d, h, rng=rng, dtype=dtype)
-    for value in params.arrays().values():
-        value[...] = rng.uniform(-scale, scale, value.shape)
-    xs = rng.standard_normal((t, b, d)).astype(dtype)
-    h0 = (0.5 * rng.standard_normal((b, h))).astype(dtype)
-    return params, xs, h0
+def random_rnn_problem(t, b, d, h, **options):
+    """``helpers.random_problem`` for the RNN."""
+    return random_problem(t, b, d, h, init=init_rnn_params, **options)
 
 
 def check_rnn_gradients(xs, h0, params, mask=None, *, rng=0):
     """Gradient check of every parameter, xs and h0 with the linear loss ``sum(hs * G)``."""
-    hs, cache = rnn_forward(xs, h0, params, mask)
-    upstream = np.random.default_rng(rng).standard_normal(hs.shape).astype(params.dtype)
-    dxs, dh0, grads = rnn_backward(upstream, cache)
-
-    def loss():
-        out, _ = rnn_forward(xs, h0, params, mask)
-        return np.sum(out.astype(np.float64) * upstream)
-
-    arrays = dict(params.arrays(), xs=xs, h0=h0)
-    analytic = dict(grads.arrays(), xs=dxs, h0=dh0)
-    return check_gradients(loss, arrays, analytic)
+    return check_layer_gradients(lambda x, h, p: rnn_forward(x, h, p, mask), rnn_backward,
+                                 {"xs": xs, "h0": h0}, params, rng=rng)
 
 
 @pytest.mark.parametrize("masked", [False, True], ids=["full", "masked"])
@@ -53,16 +43,8 @@ def test_sequence_gradients(masked):
 
 def test_step_gradients():
     params, xs, h0 = random_rnn_problem(1, 3, 4, 5, seed=4)
-    x = xs[0]
-    upstream = np.random.default_rng(5).standard_normal(h0.shape)
-    _, cache = rnn_step_forward(x, h0, params)
-    dx, dh_prev, grads = rnn_step_backward(upstream, cache)
-
-    def loss():
-        return np.sum(rnn_step_forward(x, h0, params)[0] * upstream)
-
-    report = check_gradients(loss, dict(params.arrays(), x=x, h_prev=h0),
-                             dict(grads.arrays(), x=dx, h_prev=dh_prev))
+    report = check_layer_gradients(rnn_step_forward, rnn_step_backward,
+                                   {"x": xs[0], "h_prev": h0}, params, rng=5)
     assert report.passed, str(report)
     assert report.max_relative_error < 1e-7
 
@@ -74,64 +56,19 @@ def test_step_is_the_formula():
                                rtol=1e-15, atol=0)
 
 
-def loop_forward_backward(xs, h0, params, dhs):
-    """Per-sequence, per-step reference built only from rnn_step_forward/backward."""
-    t_steps, batch, _ = xs.shape
-    hs = np.zeros((t_steps, batch, params.hidden_size))
-    dxs, dh0 = np.zeros_like(xs), np.zeros_like(h0)
-    totals = {name: np.zeros_like(a) for name, a in params.arrays().items()}
-    for b in range(batch):
-        h, caches = h0[b:b + 1], []
-        for t in range(t_steps):
-            h, cache = rnn_step_forward(xs[t, b:b + 1], h, params)
-            hs[t, b] = h[0]
-            caches.append(cache)
-        dh = np.zeros((1, params.hidden_size))
-        for t in reversed(range(t_steps)):
-            dx, dh, grads = rnn_step_backward(dhs[t, b:b + 1] + dh, caches[t])
-            dxs[t, b] = dx[0]
-            for name, g in grads.arrays().items():
-                totals[name] += g
-        dh0[b] = dh[0]
-    return hs, dxs, dh0, totals
-
-
 def test_sequence_equals_step_loop():
     params, xs, h0 = random_rnn_problem(7, 4, 3, 5, seed=10)
     dhs = np.random.default_rng(11).standard_normal((7, 4, 5))
-    hs, cache = rnn_forward(xs, h0, params)
-    dxs, dh0, grads = rnn_backward(dhs, cache)
-    ref_hs, ref_dxs, ref_dh0, ref_grads = loop_forward_backward(xs, h0, params, dhs)
-    np.testing.assert_allclose(hs, ref_hs, rtol=1e-12, atol=1e-14)
-    np.testing.assert_allclose(dxs, ref_dxs, rtol=1e-11, atol=1e-13)
-    np.testing.assert_allclose(dh0, ref_dh0, rtol=1e-11, atol=1e-13)
-    for name, g in grads.arrays().items():
-        np.testing.assert_allclose(g, ref_grads[name], rtol=1e-11, atol=1e-13, err_msg=name)
+    assert_sequence_equals_step_loop(rnn_forward, rnn_backward, rnn_step_forward,
+                                     rnn_step_backward, xs, h0, params, dhs)
 
 
 def test_padded_batch_equals_sequences_one_by_one():
     t_steps, batch = 6, 4
     params, xs, h0 = random_rnn_problem(t_steps, batch, 3, 5, seed=12)
     mask = random_mask(t_steps, batch, seed=13)
-    lengths = mask.sum(axis=0).astype(int)
     dhs = np.random.default_rng(14).standard_normal((t_steps, batch, 5))
-    hs, cache = rnn_forward(xs, h0, params, mask)
-    dxs, dh0, grads = rnn_backward(dhs * mask[:, :, None], cache)
-    totals = {name: np.zeros_like(a) for name, a in params.arrays().items()}
-    for b in range(batch):
-        n = lengths[b]
-        one_hs, one_cache = rnn_forward(xs[:n, b:b + 1], h0[b:b + 1], params)
-        one_dxs, one_dh0, one_grads = rnn_backward(dhs[:n, b:b + 1], one_cache)
-        np.testing.assert_allclose(hs[:n, b], one_hs[:, 0], rtol=1e-12, atol=1e-14)
-        # After the last real step the state is carried unchanged to the end.
-        np.testing.assert_array_equal(hs[n:, b], np.broadcast_to(hs[n - 1, b], hs[n:, b].shape))
-        np.testing.assert_allclose(dxs[:n, b], one_dxs[:, 0], rtol=1e-11, atol=1e-13)
-        assert np.all(dxs[n:, b] == 0)
-        np.testing.assert_allclose(dh0[b], one_dh0[0], rtol=1e-11, atol=1e-13)
-        for name, g in one_grads.arrays().items():
-            totals[name] += g
-    for name, g in grads.arrays().items():
-        np.testing.assert_allclose(g, totals[name], rtol=1e-11, atol=1e-13, err_msg=name)
+    assert_padded_batch_equals_one_by_one(rnn_forward, rnn_backward, xs, h0, params, mask, dhs)
 
 
 def test_gradient_reaching_padding_is_carried():
