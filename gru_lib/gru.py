@@ -222,99 +222,137 @@ def _fused_bias(params):
     return np.concatenate([params.b_z, params.b_r, params.b_h])  # (3H,)
 
 
+def _fused_gate_weights(params):
+    return np.concatenate([params.W_hz, params.W_hr], axis=1)  # (H, 2H)
+
+
 def _fused_recurrent_weights(params):
     if params.reset_after:
         return np.concatenate([params.W_hz, params.W_hr, params.W_hh], axis=1)  # (H, 3H)
-    return np.concatenate([params.W_hz, params.W_hr], axis=1)  # (H, 2H)
+    return _fused_gate_weights(params)  # (H, 2H)
 
 
 @dataclass
 class StepCache:
     """What one step's backward pass needs; also a record of the gates for plots.
 
-    Attributes (all (B, H) except ``x``): ``x`` (B, D) the input, ``h_prev`` the previous state,
-    ``z``, ``r`` the gates, ``h_tilde`` the candidate, ``hidden_candidate`` the term the reset gate
-    multiplies in the reset-after form (``h W_hh + b_hn``; None for the Cho form), and
+    Attributes (all (B, H) unless stated): ``x`` (B, D) the input, ``h_prev`` the previous state,
+    ``z_and_r`` (B, 2H) the two gates side by side (``z`` and ``r`` are views of its halves),
+    ``h_tilde`` the candidate, ``reset_h`` the reset state ``r * h_prev`` that ``W_hh``
+    multiplies in the Cho form (None for reset-after), ``hidden_candidate`` the term the reset
+    gate multiplies in the reset-after form, ``h_prev W_hh + b_hn`` (None for the Cho form), and
     ``params``.
     """
 
     x: np.ndarray
     h_prev: np.ndarray
-    z: np.ndarray
-    r: np.ndarray
+    z_and_r: np.ndarray
     h_tilde: np.ndarray
+    reset_h: np.ndarray | None
     hidden_candidate: np.ndarray | None
     params: GRUParams
 
+    @property
+    def z(self):
+        """The update gate (B, H), a view of ``z_and_r``."""
+        return self.z_and_r[..., :self.params.hidden_size]
 
-def _cell_forward(x_proj, h_prev, params, w_rec):
+    @property
+    def r(self):
+        """The reset gate (B, H), a view of ``z_and_r``."""
+        return self.z_and_r[..., self.params.hidden_size:]
+
+
+def _cell_forward(x_proj, step, w_rec, out):
     """One step given the input projection ``x_proj = x W_x + b`` (B, 3H), columns z | r | h.
 
-    Returns ``(h_new, z, r, h_tilde, hidden_candidate)``. Shared by the step and sequence
-    functions so the equations live in one place.
+    ``step`` is a ``StepCache`` with ``h_prev`` set; the gates, the candidate and ``reset_h`` or
+    ``hidden_candidate`` are written into its arrays, and h_new into ``out`` (B, H), which is
+    returned. In ``gru_forward`` these arrays are slices of the sequence cache, so nothing is
+    copied. Shared by the step and sequence functions so the equations live in one place.
     """
-    hs = params.hidden_size
-    rec = h_prev @ w_rec  # (B, 2H) or (B, 3H): h W_hz | h W_hr [| h W_hh]
+    p = step.params
+    hs = p.hidden_size
+    rec = step.h_prev @ w_rec  # (B, 2H) or (B, 3H): h W_hz | h W_hr [| h W_hh]
     # Both gates are sigmoids of side-by-side columns: one call on (B, 2H) instead of two.
-    z_and_r = sigmoid(x_proj[:, :2 * hs] + rec[:, :2 * hs])
-    z, r = z_and_r[:, :hs], z_and_r[:, hs:]
-    if params.reset_after:
-        hidden_candidate = rec[:, 2 * hs:] + params.b_hn
-        h_tilde = tanh(x_proj[:, 2 * hs:] + r * hidden_candidate)
+    np.add(x_proj[:, :2 * hs], rec[:, :2 * hs], out=step.z_and_r)
+    sigmoid(step.z_and_r, out=step.z_and_r)
+    z, r = step.z, step.r
+    if p.reset_after:
+        hidden_candidate = np.add(rec[:, 2 * hs:], p.b_hn, out=step.hidden_candidate)
+        pre_h = r * hidden_candidate
     else:
-        hidden_candidate = None
-        h_tilde = tanh(x_proj[:, 2 * hs:] + (r * h_prev) @ params.W_hh)
-    h_new = z * h_prev + (1.0 - z) * h_tilde
-    return h_new, z, r, h_tilde, hidden_candidate
+        reset_h = np.multiply(r, step.h_prev, out=step.reset_h)
+        pre_h = reset_h @ p.W_hh
+    pre_h += x_proj[:, 2 * hs:]
+    h_tilde = tanh(pre_h, out=step.h_tilde)
+    # h_new = z * h_prev + (1 - z) * h_tilde, written as h_tilde + z * (h_prev - h_tilde):
+    # the same value in three array operations instead of four.
+    return np.add(h_tilde, z * (step.h_prev - h_tilde), out=out)
 
 
-def _cell_backward(dh_new, h_prev, z, r, h_tilde, hidden_candidate, params, w_rec):
-    """Backward through one step, given dL/dh_new (B, H).
+def _cell_backward(dh_new, step, w_gates, d_pre, dh_prev, d_hidden_candidate=None):
+    """Backward through one step, given dL/dh_new (B, H) and the step's ``StepCache``.
 
-    Returns ``(d_pre, dh_prev, d_rec)``: ``d_pre`` (B, 3H) the gradient with respect to the three
-    pre-activations (columns z | r | h), from which the input-weight, bias and input gradients
-    follow by matrix products; ``dh_prev`` (B, H) the gradient with respect to h_prev through
-    every path; ``d_rec`` the gradient with respect to the fused recurrent product ``h_prev w_rec``:
-    (B, 2H) with columns z | r for the Cho form, (B, 3H) with z | r | candidate for reset-after.
+    ``w_gates`` is ``[W_hz | W_hr]`` (H, 2H). Writes into arrays given by the caller (in
+    ``gru_backward``, slices of whole-sequence arrays): ``d_pre`` (B, 3H) the gradient with
+    respect to the three pre-activations (columns z | r | h), from which the weight, bias and
+    input gradients follow by matrix products; ``dh_prev`` (B, H) the gradient with respect to
+    h_prev through every path; for reset-after, ``d_hidden_candidate`` (B, H) the gradient with
+    respect to ``hidden_candidate``, from which those of ``W_hh`` and ``b_hn`` follow.
     """
+    hs = step.params.hidden_size
+    z, r, h_prev, h_tilde = step.z, step.r, step.h_prev, step.h_tilde
+    d_pre_z, d_pre_r, d_pre_h = d_pre[:, :hs], d_pre[:, hs:2 * hs], d_pre[:, 2 * hs:]
     # h_new = z * h_prev + (1 - z) * h_tilde
     dz = dh_new * (h_prev - h_tilde)
     dh_tilde = dh_new * (1.0 - z)
-    dh_prev = dh_new * z  # the direct path from h_new back to h_prev
-    d_pre_z = dz * z * (1.0 - z)
-    d_pre_h = dh_tilde * (1.0 - h_tilde * h_tilde)
-    if params.reset_after:
+    np.multiply(dh_new, z, out=dh_prev)  # the direct path from h_new back to h_prev
+    np.multiply(dz, z * (1.0 - z), out=d_pre_z)
+    np.multiply(dh_tilde, 1.0 - h_tilde * h_tilde, out=d_pre_h)
+    if step.params.reset_after:
         # pre_h = x W_xh + b_h + r * hidden_candidate, hidden_candidate = h_prev W_hh + b_hn
-        dr = d_pre_h * hidden_candidate
-        d_hidden_candidate = d_pre_h * r
-        d_pre_r = dr * r * (1.0 - r)
-        d_rec = np.concatenate([d_pre_z, d_pre_r, d_hidden_candidate], axis=1)
-        dh_prev += d_rec @ w_rec.T  # z, r and candidate paths in one matmul
+        dr = d_pre_h * step.hidden_candidate
+        np.multiply(d_pre_h, r, out=d_hidden_candidate)
+        dh_prev += d_hidden_candidate @ step.params.W_hh.T  # the candidate path
     else:
         # pre_h = x W_xh + (r * h_prev) W_hh + b_h
-        d_reset_h = d_pre_h @ params.W_hh.T  # dL/d(r * h_prev)
+        d_reset_h = d_pre_h @ step.params.W_hh.T  # dL/d(r * h_prev)
         dr = d_reset_h * h_prev
-        dh_prev += d_reset_h * r
-        d_pre_r = dr * r * (1.0 - r)
-        d_rec = np.concatenate([d_pre_z, d_pre_r], axis=1)
-        dh_prev += d_rec @ w_rec.T  # z and r paths in one matmul
-    d_pre = np.concatenate([d_pre_z, d_pre_r, d_pre_h], axis=1)
-    return d_pre, dh_prev, d_rec
+        dh_prev += d_reset_h * r  # the reset path
+    np.multiply(dr, r * (1.0 - r), out=d_pre_r)
+    dh_prev += d_pre[:, :2 * hs] @ w_gates.T  # the z and r paths in one matmul
 
 
-def _gradient_params(params, d_w_x, d_b, d_w_rec, d_w_hh_cho, d_b_hn):
-    """Split fused gradients (z | r | h columns) back into a GRUParams of gradients."""
+def _weight_gradients(xs, h_prevs, reset_h, d_pre, d_hidden_candidate, params):
+    """Input and parameter gradients from the deltas of N = B (one step) or T*B rows.
+
+    Args: ``xs`` (N, D), ``h_prevs`` (N, H), ``reset_h`` (N, H) (Cho form, else None),
+    ``d_pre`` (N, 3H), ``d_hidden_candidate`` (N, H) (reset-after, else None).
+    Each gradient is one matrix product over all N rows, a sum of outer products ``X^T dY``.
+
+    Returns ``(dxs (N, D), grads)`` with ``grads`` a GRUParams of gradients.
+    """
     hs = params.hidden_size
     z, r, h = slice(0, hs), slice(hs, 2 * hs), slice(2 * hs, 3 * hs)
-    W_hh = d_w_rec[:, h] if params.reset_after else d_w_hh_cho
-    return GRUParams(
+    dxs = d_pre @ _fused_input_weights(params).T
+    d_w_x = xs.T @ d_pre  # (D, 3H): dW_xz | dW_xr | dW_xh
+    d_b = d_pre.sum(axis=0)
+    d_w_gates = h_prevs.T @ d_pre[:, :2 * hs]  # (H, 2H): dW_hz | dW_hr
+    if params.reset_after:
+        d_w_hh = h_prevs.T @ d_hidden_candidate  # hidden_candidate = h_prev W_hh + b_hn
+        d_b_hn = d_hidden_candidate.sum(axis=0)
+    else:
+        d_w_hh = reset_h.T @ d_pre[:, h]  # W_hh multiplies r * h_prev, not h_prev
+        d_b_hn = None
+    grads = GRUParams(
         W_xz=np.ascontiguousarray(d_w_x[:, z]), W_xr=np.ascontiguousarray(d_w_x[:, r]),
         W_xh=np.ascontiguousarray(d_w_x[:, h]),
-        W_hz=np.ascontiguousarray(d_w_rec[:, z]), W_hr=np.ascontiguousarray(d_w_rec[:, r]),
-        W_hh=np.ascontiguousarray(W_hh),
-        b_z=d_b[z].copy(), b_r=d_b[r].copy(), b_h=d_b[h].copy(),
+        W_hz=np.ascontiguousarray(d_w_gates[:, z]), W_hr=np.ascontiguousarray(d_w_gates[:, r]),
+        W_hh=d_w_hh, b_z=d_b[z].copy(), b_r=d_b[r].copy(), b_h=d_b[h].copy(),
         reset_after=params.reset_after, b_hn=d_b_hn, is_gradient=True,
     )
+    return dxs, grads
 
 
 def gru_step_forward(x, h_prev, params):
@@ -328,9 +366,16 @@ def gru_step_forward(x, h_prev, params):
     """
     check_step_inputs(x, h_prev, params, GRUParams)
     x_proj = x @ _fused_input_weights(params) + _fused_bias(params)
-    w_rec = _fused_recurrent_weights(params)
-    h, z, r, h_tilde, hidden_candidate = _cell_forward(x_proj, h_prev, params, w_rec)
-    return h, StepCache(x, h_prev, z, r, h_tilde, hidden_candidate, params)
+    batch, hs = h_prev.shape
+
+    def empty(columns=hs):
+        return np.empty((batch, columns), params.dtype)
+
+    cache = StepCache(x, h_prev, empty(2 * hs), empty(),
+                      reset_h=None if params.reset_after else empty(),
+                      hidden_candidate=empty() if params.reset_after else None, params=params)
+    h = _cell_forward(x_proj, cache, _fused_recurrent_weights(params), out=empty())
+    return h, cache
 
 
 def gru_step_backward(dh, cache):
@@ -344,19 +389,13 @@ def gru_step_backward(dh, cache):
         ``(dx, dh_prev, grads)``: (B, D), (B, H) and a GRUParams of gradients.
     """
     p = cache.params
-    w_rec = _fused_recurrent_weights(p)
-    d_pre, dh_prev, d_rec = _cell_backward(dh, cache.h_prev, cache.z, cache.r, cache.h_tilde,
-                                           cache.hidden_candidate, p, w_rec)
-    dx = d_pre @ _fused_input_weights(p).T
-    d_w_x = cache.x.T @ d_pre
-    d_b = d_pre.sum(axis=0)
-    d_w_rec = cache.h_prev.T @ d_rec
-    hs = p.hidden_size
-    if p.reset_after:
-        d_w_hh_cho, d_b_hn = None, d_rec[:, 2 * hs:].sum(axis=0)
-    else:
-        d_w_hh_cho, d_b_hn = (cache.r * cache.h_prev).T @ d_pre[:, 2 * hs:], None
-    grads = _gradient_params(p, d_w_x, d_b, d_w_rec, d_w_hh_cho, d_b_hn)
+    batch, hs = cache.h_prev.shape
+    d_pre = np.empty((batch, 3 * hs), p.dtype)
+    dh_prev = np.empty((batch, hs), p.dtype)
+    d_hidden_candidate = np.empty((batch, hs), p.dtype) if p.reset_after else None
+    _cell_backward(dh, cache, _fused_gate_weights(p), d_pre, dh_prev, d_hidden_candidate)
+    dx, grads = _weight_gradients(cache.x, cache.h_prev, cache.reset_h, d_pre,
+                                  d_hidden_candidate, p)
     return dx, dh_prev, grads
 
 
@@ -364,20 +403,71 @@ def gru_step_backward(dh, cache):
 class SequenceCache:
     """Everything ``gru_backward`` needs, stored as whole-sequence arrays.
 
-    Attributes: ``xs`` (T, B, D); ``h0`` (B, H); ``hs``, ``z``, ``r``, ``h_tilde`` (T, B, H);
-    ``hidden_candidate`` (T, B, H) for reset-after, else None; ``mask`` (T, B, 1) or None;
-    ``params``. ``z``, ``r`` and ``h_tilde`` are what the book plots.
+    Attributes: ``xs`` (T, B, D); ``states`` (T + 1, B, H), the initial state followed by the
+    state after every step (``h0``, ``hs`` and ``h_prevs`` are views of it); ``z_and_r``
+    (T, B, 2H), the gates (``z`` and ``r`` are views); ``h_tilde`` (T, B, H); ``reset_h``
+    (T, B, H) for the Cho form and ``hidden_candidate`` (T, B, H) for reset-after (the other is
+    None); ``mask`` (T, B, 1) or None; ``params``. ``z``, ``r`` and ``h_tilde`` are what the book
+    plots.
     """
 
     xs: np.ndarray
-    h0: np.ndarray
-    hs: np.ndarray
-    z: np.ndarray
-    r: np.ndarray
+    states: np.ndarray
+    z_and_r: np.ndarray
     h_tilde: np.ndarray
+    reset_h: np.ndarray | None
     hidden_candidate: np.ndarray | None
     mask: np.ndarray | None
     params: GRUParams
+
+    @classmethod
+    def empty(cls, xs, h0, mask, params):
+        """A cache with ``h0`` in place and the other arrays allocated for ``gru_forward`` to
+        fill, once per sequence instead of once per step."""
+        t_steps, batch, _ = xs.shape
+
+        def empty(columns=params.hidden_size, steps=t_steps):
+            return np.empty((steps, batch, columns), params.dtype)
+
+        states = empty(steps=t_steps + 1)
+        states[0] = h0
+        return cls(xs, states, empty(2 * params.hidden_size), empty(),
+                   reset_h=None if params.reset_after else empty(),
+                   hidden_candidate=empty() if params.reset_after else None,
+                   mask=mask, params=params)
+
+    @property
+    def h0(self):
+        """The initial state (B, H)."""
+        return self.states[0]
+
+    @property
+    def hs(self):
+        """The states after every step (T, B, H): ``hs[t]`` is h after input ``t``."""
+        return self.states[1:]
+
+    @property
+    def h_prevs(self):
+        """The state before every step (T, B, H): ``h_prevs[t]`` is the h_prev of step ``t``."""
+        return self.states[:-1]
+
+    @property
+    def z(self):
+        """The update gates (T, B, H), a view of ``z_and_r``."""
+        return self.z_and_r[..., :self.params.hidden_size]
+
+    @property
+    def r(self):
+        """The reset gates (T, B, H), a view of ``z_and_r``."""
+        return self.z_and_r[..., self.params.hidden_size:]
+
+    def step(self, t):
+        """The ``StepCache`` of step ``t``: views into these arrays, no copies."""
+        def at(a):
+            return None if a is None else a[t]
+
+        return StepCache(self.xs[t], self.states[t], self.z_and_r[t], self.h_tilde[t],
+                         at(self.reset_h), at(self.hidden_candidate), self.params)
 
     def nbytes(self):
         """Bytes held by the cached arrays (what a forward pass keeps alive for the backward)."""
@@ -400,28 +490,17 @@ def gru_forward(xs, h0, params, mask=None):
     """
     mask3 = check_sequence_inputs(xs, h0, params, mask, GRUParams)
     t_steps, batch, d = xs.shape
-    hs_ = params.hidden_size
     # One GEMM for the input projections of every step: (T*B, D) @ (D, 3H).
-    x_proj = (xs.reshape(t_steps * batch, d) @ _fused_input_weights(params)
-              + _fused_bias(params)).reshape(t_steps, batch, 3 * hs_)
+    x_proj = (xs.reshape(t_steps * batch, d) @ _fused_input_weights(params)).reshape(
+        t_steps, batch, 3 * params.hidden_size)
+    x_proj += _fused_bias(params)
     w_rec = _fused_recurrent_weights(params)
-    shape = (t_steps, batch, hs_)
-    hs = np.empty(shape, params.dtype)
-    z = np.empty(shape, params.dtype)
-    r = np.empty(shape, params.dtype)
-    h_tilde = np.empty(shape, params.dtype)
-    hidden_candidate = np.empty(shape, params.dtype) if params.reset_after else None
-    h = h0
+    cache = SequenceCache.empty(xs, h0, mask3, params)
     for t in range(t_steps):
-        h_new, z[t], r[t], h_tilde[t], candidate = _cell_forward(x_proj[t], h, params, w_rec)
-        if params.reset_after:
-            hidden_candidate[t] = candidate
-        if mask3 is not None:
-            h_new = mask3[t] * h_new + (1.0 - mask3[t]) * h
-        hs[t] = h_new
-        h = hs[t]
-    cache = SequenceCache(xs, h0, hs, z, r, h_tilde, hidden_candidate, mask3, params)
-    return hs, cache
+        h_new = _cell_forward(x_proj[t], cache.step(t), w_rec, out=cache.states[t + 1])
+        if mask3 is not None:  # padding: the state is carried over unchanged
+            np.copyto(h_new, cache.states[t], where=mask3[t] == 0)
+    return cache.hs, cache
 
 
 def gru_backward(dhs, cache):
@@ -441,33 +520,24 @@ def gru_backward(dhs, cache):
     t_steps, batch, d = cache.xs.shape
     hs_ = params.hidden_size
     check_array("dhs", dhs, (t_steps, batch, hs_), params.dtype)
-    w_rec = _fused_recurrent_weights(params)
-    h_prevs = np.concatenate([cache.h0[None], cache.hs[:-1]], axis=0)  # (T, B, H)
+    w_gates = _fused_gate_weights(params)
     d_pre = np.empty((t_steps, batch, 3 * hs_), params.dtype)
-    d_rec = np.empty((t_steps, batch, w_rec.shape[1]), params.dtype)
+    d_candidate = np.empty((t_steps, batch, hs_), params.dtype) if params.reset_after else None
+    dh = np.empty((batch, hs_), params.dtype)
     dh_next = np.zeros((batch, hs_), params.dtype)  # dL/dh_t through the steps after t
     for t in reversed(range(t_steps)):
-        dh = dhs[t] + dh_next  # total gradient on hs[t]: read at t, and used by step t + 1
+        np.add(dhs[t], dh_next, out=dh)  # total gradient on hs[t]: read at t, used by step t + 1
         if cache.mask is not None:
             dh_carried = (1.0 - cache.mask[t]) * dh  # padding: hs[t] is h_prev itself
-            dh = cache.mask[t] * dh
-        candidate = None if cache.hidden_candidate is None else cache.hidden_candidate[t]
-        d_pre[t], dh_next, d_rec[t] = _cell_backward(
-            dh, h_prevs[t], cache.z[t], cache.r[t], cache.h_tilde[t], candidate, params, w_rec)
+            dh *= cache.mask[t]
+        _cell_backward(dh, cache.step(t), w_gates, d_pre[t], dh_next,
+                       None if d_candidate is None else d_candidate[t])
         if cache.mask is not None:
             dh_next += dh_carried
     # Weight gradients: one GEMM each over all T*B rows, instead of T small ones in the loop.
-    d_pre_2d = d_pre.reshape(t_steps * batch, 3 * hs_)
-    d_rec_2d = d_rec.reshape(t_steps * batch, -1)
-    h_prev_2d = h_prevs.reshape(t_steps * batch, hs_)
-    d_w_x = cache.xs.reshape(t_steps * batch, d).T @ d_pre_2d
-    d_b = d_pre_2d.sum(axis=0)
-    dxs = (d_pre_2d @ _fused_input_weights(params).T).reshape(t_steps, batch, d)
-    d_w_rec = h_prev_2d.T @ d_rec_2d
-    if params.reset_after:
-        d_w_hh_cho, d_b_hn = None, d_rec_2d[:, 2 * hs_:].sum(axis=0)
-    else:
-        reset_h = (cache.r * h_prevs).reshape(t_steps * batch, hs_)
-        d_w_hh_cho, d_b_hn = reset_h.T @ d_pre_2d[:, 2 * hs_:], None
-    grads = _gradient_params(params, d_w_x, d_b, d_w_rec, d_w_hh_cho, d_b_hn)
-    return dxs, dh_next, grads
+    def rows(a):
+        return None if a is None else a.reshape(t_steps * batch, a.shape[-1])
+
+    dxs, grads = _weight_gradients(rows(cache.xs), rows(cache.h_prevs), rows(cache.reset_h),
+                                   rows(d_pre), rows(d_candidate), params)
+    return dxs.reshape(t_steps, batch, d), dh_next, grads
