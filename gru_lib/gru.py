@@ -12,9 +12,12 @@ With ``sigma`` the sigmoid and ``*`` the elementwise product, one step computes
 The variant is a property of the parameters (``GRUParams.reset_after``). The functions are pure:
 they never change the parameters, and the backward pass only returns gradients.
 
-Speed comes from three things that do not change the maths: the input projections of all time
-steps are one matrix product before the loop; the gate matmuls that share an operand are fused
-into one; and the weight gradients are one matrix product over all time steps after the loop.
+Speed comes from things that do not change the maths: the input projections of all time steps
+are one matrix product before the loop; the gate matmuls that share an operand are fused into
+one; every step writes its gates and deltas straight into whole-sequence arrays allocated once
+(``SequenceCache.empty``, ``out=``), so the loop makes no copies; and the weight gradients are
+one matrix product over all time steps after the loop (``_weight_gradients``). Chapter 9 of the
+book explains and measures them.
 """
 
 from dataclasses import dataclass, field
