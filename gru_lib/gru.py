@@ -289,9 +289,10 @@ def _cell_forward(x_proj, step, w_rec, out):
         pre_h = reset_h @ p.W_hh
     pre_h += x_proj[:, 2 * hs:]
     h_tilde = tanh(pre_h, out=step.h_tilde)
-    # h_new = z * h_prev + (1 - z) * h_tilde, written as h_tilde + z * (h_prev - h_tilde):
-    # the same value in three array operations instead of four.
-    return np.add(h_tilde, z * (step.h_prev - h_tilde), out=out)
+    # h_new = z * h_prev + (1 - z) * h_tilde; in this form z = 1 keeps h_prev exactly.
+    h_new = np.multiply(z, step.h_prev, out=out)
+    h_new += (1.0 - z) * h_tilde
+    return h_new
 
 
 def _cell_backward(dh_new, step, w_gates, d_pre, dh_prev, d_hidden_candidate=None):
