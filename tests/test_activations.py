@@ -90,3 +90,16 @@ def test_bce_rejects_bad_shapes():
         binary_cross_entropy_with_logits(np.zeros(3), np.zeros(2))
     with pytest.raises(ValueError, match="at least one"):
         binary_cross_entropy_with_logits(np.zeros(0), np.zeros(0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_out_argument_writes_in_place_with_the_same_values(dtype):
+    x = np.linspace(-50, 50, 101, dtype=dtype).reshape(101, 1)
+    for fn in (sigmoid, tanh):
+        expected = fn(x)
+        out = np.empty_like(x)
+        assert fn(x, out=out) is out
+        np.testing.assert_array_equal(out, expected)
+        in_place = x.copy()
+        fn(in_place, out=in_place)  # out may be the input itself
+        np.testing.assert_array_equal(in_place, expected)

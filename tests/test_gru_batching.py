@@ -51,3 +51,43 @@ def test_float32_runs_in_float32_and_is_close_to_float64(reset_after):
     np.testing.assert_allclose(hs32, hs64, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(dxs32, dxs64, rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(grads32.W_hh, grads64.W_hh, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("reset_after", VARIANTS)
+def test_update_gate_of_one_carries_the_state_exactly(reset_after):
+    # z = 1 must give h_new == h_prev bit for bit (the gradient highway of chapter 6); a form
+    # like h_tilde + z * (h_prev - h_tilde) would only be close.
+    params, xs, h0 = random_problem(6, 3, 2, 4, reset_after=reset_after, seed=17)
+    params.b_z[...] = 1e4
+    hs, cache = gru_forward(xs, h0, params)
+    assert np.all(cache.z == 1.0)
+    np.testing.assert_array_equal(hs, np.broadcast_to(h0, hs.shape))
+
+
+@pytest.mark.parametrize("reset_after", VARIANTS)
+def test_sequence_cache_views_share_memory_with_its_arrays(reset_after):
+    params, xs, h0 = random_problem(5, 3, 2, 4, reset_after=reset_after, seed=18)
+    hs, cache = gru_forward(xs, h0, params)
+    # States, gates and step caches are views of the arrays allocated once for the sequence.
+    assert np.shares_memory(hs, cache.states) and np.shares_memory(cache.h_prevs, cache.states)
+    np.testing.assert_array_equal(cache.h0, h0)
+    np.testing.assert_array_equal(cache.h_prevs[1:], hs[:-1])
+    assert np.shares_memory(cache.z, cache.z_and_r) and np.shares_memory(cache.r, cache.z_and_r)
+    # The step cache of step t holds exactly what gru_step_forward computes for that step.
+    for t in range(xs.shape[0]):
+        step = cache.step(t)
+        assert np.shares_memory(step.h_tilde, cache.h_tilde)
+        h_step, fresh = gru_step_forward(xs[t], cache.h_prevs[t], params)
+        np.testing.assert_allclose(h_step, hs[t], rtol=1e-13, atol=1e-15)
+        for name in ("z", "r", "h_tilde", "reset_h", "hidden_candidate"):
+            expected = getattr(fresh, name)
+            if expected is None:
+                assert getattr(step, name) is None
+            else:
+                np.testing.assert_allclose(getattr(step, name), expected, rtol=1e-13, atol=1e-15)
+    other = "reset_h" if reset_after else "hidden_candidate"
+    assert getattr(cache, other) is None
+    expected_bytes = sum(a.nbytes for a in (cache.xs, cache.states, cache.z_and_r, cache.h_tilde,
+                                            cache.reset_h if cache.reset_h is not None
+                                            else cache.hidden_candidate))
+    assert cache.nbytes() == expected_bytes
