@@ -294,6 +294,39 @@ def print_table(record, sizes):
               "(its cost is linear in B)")
 
 
+def markdown_report(results):
+    """The tables of a saved run (the ``--json`` file) as Markdown, as in benchmarks/README.md."""
+    lines = []
+    for run in results["runs"]:
+        lines += [f"### {run['threads']} thread{'s' if run['threads'] > 1 else ''}", ""]
+        for key, peaks in run["gemm_peak"].items():
+            lines.append(f"NumPy GEMM, {key}: " + ", ".join(f"{k} **{v:.0f}**"
+                                                         for k, v in peaks.items())
+                         + " GFLOP/s.")
+            lines.append("")
+        lines += ["| size (T, B, D, H) | dtype | implementation | ms | GFLOP/s | x torch | % peak "
+                  "| cache MB |", "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
+        for name, entry in run["sizes"].items():
+            dims = f"{name} ({entry['T']}, {entry['B']}, {entry['D']}, {entry['H']})"
+            for key in ("float32", "float64"):
+                square = next(v for k, v in run["gemm_peak"][key].items()
+                              if k.startswith("square"))
+                torch_s = entry[key].get("torch", {}).get("seconds")
+                for label, r in entry[key].items():
+                    star = "*" if r["extrapolated_from_batch"] else ""
+                    ratio = f"{r['seconds'] / torch_s:.2f}" if torch_s else "-"
+                    cache = f"{r['cache_bytes'] / 1e6:.2f}" if r["cache_bytes"] else ""
+                    lines.append(f"| {dims} | {key} | {label} | {r['seconds'] * 1e3:.1f}{star} "
+                                 f"| {r['gflops']:.1f} | {ratio} "
+                                 f"| {100 * r['gflops'] / square:.0f}% | {cache} |")
+        lines.append("")
+        for label, e in run["train_to_100_percent"].items():
+            lines.append(f"Training the sentiment model to 100% test accuracy ({label}, float64, "
+                         f"full-batch Adam): {e['epochs']} epochs in {e['seconds']:.2f} s.")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, few repetitions")
@@ -302,7 +335,12 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=None,
                         help="timed runs per implementation (default 15, 5 with --quick)")
     parser.add_argument("--json", type=Path, default=None, help="save the raw numbers here")
+    parser.add_argument("--report", type=Path, default=None,
+                        help="print the Markdown tables of a saved --json file and exit")
     args = parser.parse_args(argv)
+    if args.report:
+        print(markdown_report(json.loads(args.report.read_text())))
+        return
     sizes = QUICK_SIZES if args.quick else SIZES
     repeats = args.repeats or (5 if args.quick else 15)
     threads_list = args.threads or ([1] if args.quick else [1, 2])
