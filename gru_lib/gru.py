@@ -235,8 +235,23 @@ def _fused_recurrent_weights(params):
     return _fused_gate_weights(params)  # (H, 2H)
 
 
+class _GateViews:
+    """The update and reset gates as views of the block ``z_and_r`` (..., 2H) that holds both:
+    one sigmoid call computes them side by side."""
+
+    @property
+    def z(self):
+        """The update gate (..., H), a view of ``z_and_r``."""
+        return self.z_and_r[..., :self.params.hidden_size]
+
+    @property
+    def r(self):
+        """The reset gate (..., H), a view of ``z_and_r``."""
+        return self.z_and_r[..., self.params.hidden_size:]
+
+
 @dataclass
-class StepCache:
+class StepCache(_GateViews):
     """What one step's backward pass needs; also a record of the gates for plots.
 
     Attributes (all (B, H) unless stated): ``x`` (B, D) the input, ``h_prev`` the previous state,
@@ -254,16 +269,6 @@ class StepCache:
     reset_h: np.ndarray | None
     hidden_candidate: np.ndarray | None
     params: GRUParams
-
-    @property
-    def z(self):
-        """The update gate (B, H), a view of ``z_and_r``."""
-        return self.z_and_r[..., :self.params.hidden_size]
-
-    @property
-    def r(self):
-        """The reset gate (B, H), a view of ``z_and_r``."""
-        return self.z_and_r[..., self.params.hidden_size:]
 
 
 def _cell_forward(x_proj, step, w_rec, out):
@@ -404,7 +409,7 @@ def gru_step_backward(dh, cache):
 
 
 @dataclass
-class SequenceCache:
+class SequenceCache(_GateViews):
     """Everything ``gru_backward`` needs, stored as whole-sequence arrays.
 
     Attributes: ``xs`` (T, B, D); ``states`` (T + 1, B, H), the initial state followed by the
@@ -454,16 +459,6 @@ class SequenceCache:
     def h_prevs(self):
         """The state before every step (T, B, H): ``h_prevs[t]`` is the h_prev of step ``t``."""
         return self.states[:-1]
-
-    @property
-    def z(self):
-        """The update gates (T, B, H), a view of ``z_and_r``."""
-        return self.z_and_r[..., :self.params.hidden_size]
-
-    @property
-    def r(self):
-        """The reset gates (T, B, H), a view of ``z_and_r``."""
-        return self.z_and_r[..., self.params.hidden_size:]
 
     def step(self, t):
         """The ``StepCache`` of step ``t``: views into these arrays, no copies."""
