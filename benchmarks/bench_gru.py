@@ -1,8 +1,9 @@
 """How fast is a NumPy GRU? Forward + backward time of three implementations, side by side.
 
-    python benchmarks/bench_gru.py                 # full run, 1 and 2 threads (about 15 min)
-    python benchmarks/bench_gru.py --quick         # small sizes, a few repetitions (about 1 min)
+    python benchmarks/bench_gru.py                 # full run, 1 and 2 threads (about 8 min)
+    python benchmarks/bench_gru.py --quick         # small sizes, a few repetitions (a few seconds)
     python benchmarks/bench_gru.py --threads 1 --json results.json
+    python benchmarks/bench_gru.py --report results.json   # a saved run as Markdown tables
 
 Implementations (all compute hidden states, input gradients and every parameter gradient):
 
