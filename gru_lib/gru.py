@@ -398,6 +398,7 @@ def gru_step_backward(dh, cache):
         ``(dx, dh_prev, grads)``: (B, D), (B, H) and a GRUParams of gradients.
     """
     p = cache.params
+    check_array("dh", dh, cache.h_prev.shape, p.dtype)
     batch, hs = cache.h_prev.shape
     d_pre = np.empty((batch, 3 * hs), p.dtype)
     dh_prev = np.empty((batch, hs), p.dtype)

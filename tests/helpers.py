@@ -1,8 +1,48 @@
 """Small builders and reference checks shared by the tests of the recurrent layers."""
 
-import numpy as np
+from typing import NamedTuple
 
-from gru_lib.gru import init_gru_params
+import numpy as np
+import pytest
+
+from gru_lib.gru import (
+    GRUParams,
+    gru_backward,
+    gru_forward,
+    gru_step_backward,
+    gru_step_forward,
+    init_gru_params,
+)
+from gru_lib.rnn import (
+    RNNParams,
+    init_rnn_params,
+    rnn_backward,
+    rnn_forward,
+    rnn_step_backward,
+    rnn_step_forward,
+)
+
+# The two GRU forms, for @pytest.mark.parametrize("reset_after", VARIANTS).
+VARIANTS = [pytest.param(False, id="reset_before"), pytest.param(True, id="reset_after")]
+
+
+class Layer(NamedTuple):
+    """A recurrent layer's public functions, for tests that hold for every layer."""
+
+    init: object
+    params_class: type
+    forward: object
+    backward: object
+    step_forward: object
+    step_backward: object
+
+
+LAYERS = [
+    pytest.param(Layer(init_gru_params, GRUParams, gru_forward, gru_backward, gru_step_forward,
+                       gru_step_backward), id="gru"),
+    pytest.param(Layer(init_rnn_params, RNNParams, rnn_forward, rnn_backward, rnn_step_forward,
+                       rnn_step_backward), id="rnn"),
+]
 
 
 def random_problem(t, b, d, h, *, init=init_gru_params, seed=0, dtype=np.float64, scale=0.5,

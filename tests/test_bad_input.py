@@ -1,13 +1,16 @@
-"""Bad input gets a clear ValueError or TypeError that names the problem."""
+"""Bad input gets a clear ValueError or TypeError that names the problem.
+
+The checks of a layer's arrays run for every recurrent layer (the GRU and the RNN).
+"""
 
 import zipfile
 
 import numpy as np
 import pytest
-from helpers import random_problem
+from helpers import LAYERS, random_problem
 
 from gru_lib.data import TEST_DATA, TRAIN_DATA, Vocabulary, tokenize
-from gru_lib.gru import GRUParams, gru_backward, gru_forward, gru_step_forward, init_gru_params
+from gru_lib.gru import GRUParams, gru_forward, init_gru_params
 from gru_lib.model import SentimentModel
 from gru_lib.train import train_sentiment
 
@@ -79,64 +82,105 @@ def test_bad_training_data():
         train_sentiment(test_data={"superb": True})
 
 
+@pytest.fixture(params=LAYERS)
+def layer(request):
+    return request.param
+
+
 @pytest.fixture()
-def problem():
-    return random_problem(4, 3, 2, 5, reset_after=False, seed=0)
+def problem(layer):
+    return random_problem(4, 3, 2, 5, init=layer.init, seed=0)
 
 
-def test_wrong_shapes(problem):
+def test_wrong_shapes(layer, problem):
     params, xs, h0 = problem
     with pytest.raises(ValueError, match=r"xs must be a 3-D array \(T, B, D\)"):
-        gru_forward(xs[0], h0, params)
+        layer.forward(xs[0], h0, params)
     with pytest.raises(ValueError, match=r"xs must have shape \(4, 3, 2\)"):
-        gru_forward(np.zeros((4, 3, 7)), h0, params)
+        layer.forward(np.zeros((4, 3, 7)), h0, params)
     with pytest.raises(ValueError, match=r"h0 must have shape \(3, 5\)"):
-        gru_forward(xs, h0[:2], params)
+        layer.forward(xs, h0[:2], params)
     with pytest.raises(ValueError, match="at least one step"):
-        gru_forward(xs[:0], h0, params)
+        layer.forward(xs[:0], h0, params)
+    with pytest.raises(ValueError, match=r"x must be a 2-D array \(B, D\)"):
+        layer.step_forward(xs, h0, params)
     with pytest.raises(ValueError, match=r"x must have shape \(3, 2\)"):
-        gru_step_forward(np.zeros((3, 4)), h0, params)
-    _, cache = gru_forward(xs, h0, params)
+        layer.step_forward(np.zeros((3, 4)), h0, params)
+    with pytest.raises(ValueError, match=r"h_prev must have shape \(3, 5\)"):
+        layer.step_forward(xs[0], h0[:, :4], params)
+    _, cache = layer.forward(xs, h0, params)
     with pytest.raises(ValueError, match=r"dhs must have shape \(4, 3, 5\)"):
-        gru_backward(np.zeros((4, 3, 4)), cache)
+        layer.backward(np.zeros((4, 3, 4)), cache)
+    _, step_cache = layer.step_forward(xs[0], h0, params)
+    with pytest.raises(ValueError, match=r"dh must have shape \(3, 5\)"):
+        layer.step_backward(np.zeros((3, 4)), step_cache)
+    with pytest.raises(ValueError, match=r"dh must have shape \(3, 5\)"):
+        layer.step_backward(np.zeros((1, 5)), step_cache)  # would broadcast silently
 
 
-def test_wrong_dtypes(problem):
+def test_wrong_dtypes(layer, problem):
     params, xs, h0 = problem
     with pytest.raises(TypeError, match="xs has dtype float32, but the parameters are float64"):
-        gru_forward(xs.astype(np.float32), h0, params)
+        layer.forward(xs.astype(np.float32), h0, params)
     with pytest.raises(TypeError, match="xs has dtype int64"):
-        gru_forward(xs.astype(np.int64), h0, params)
+        layer.forward(xs.astype(np.int64), h0, params)
     with pytest.raises(TypeError, match="must be a NumPy array"):
-        gru_forward(xs.tolist(), h0, params)
+        layer.forward(xs.tolist(), h0, params)
+    with pytest.raises(TypeError, match="h_prev has dtype float32"):
+        layer.step_forward(xs[0], h0.astype(np.float32), params)
     with pytest.raises(TypeError, match="float32 or float64"):
-        init_gru_params(2, 3, dtype=np.int32)
+        layer.init(2, 3, dtype=np.int32)
     arrays = params.arrays()
     arrays["W_hh"] = arrays["W_hh"].astype(np.float32)
     with pytest.raises(TypeError, match="W_hh has dtype float32"):
-        GRUParams(**arrays)
+        layer.params_class(**arrays)
+    with pytest.raises(TypeError, match="float32 or float64"):
+        layer.params_class(**{n: a.astype(np.int64) for n, a in params.arrays().items()})
+    arrays = params.arrays()
+    arrays["W_hh"] = arrays["W_hh"].tolist()
+    with pytest.raises(TypeError, match="must be a NumPy array"):
+        layer.params_class(**arrays)
+    with pytest.raises(TypeError, match=f"params must be {layer.params_class.__name__} "
+                                        "parameters"):
+        layer.forward(xs, h0, params.arrays())
 
 
-def test_nan_inputs(problem):
+def test_nan_inputs(layer, problem):
     params, xs, h0 = problem
     bad = xs.copy()
     bad[2, 1, 0] = np.nan
     with pytest.raises(ValueError, match="xs contains NaN"):
-        gru_forward(bad, h0, params)
+        layer.forward(bad, h0, params)
     with pytest.raises(ValueError, match="h0 contains NaN"):
-        gru_forward(xs, np.full_like(h0, np.inf), params)
+        layer.forward(xs, np.full_like(h0, np.inf), params)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        layer.step_forward(bad[2], h0, params)
+    broken = params.copy()
+    broken.W_hh[0, 0] = np.nan
+    with pytest.raises(ValueError, match="W_hh contains NaN"):
+        layer.forward(xs, h0, broken)
+    _, cache = layer.forward(xs, h0, params)
+    with pytest.raises(ValueError, match="dhs contains NaN"):
+        layer.backward(np.full((4, 3, 5), np.nan), cache)
+    _, step_cache = layer.step_forward(xs[0], h0, params)
+    with pytest.raises(ValueError, match="dh contains NaN"):
+        layer.step_backward(np.full((3, 5), np.nan), step_cache)
+
+
+def test_bad_masks(layer, problem):
+    params, xs, h0 = problem
+    with pytest.raises(ValueError, match=r"mask must have shape \(T, B\) = \(4, 3\)"):
+        layer.forward(xs, h0, params, np.ones((3, 4)))
+    with pytest.raises(ValueError, match="only 0"):
+        layer.forward(xs, h0, params, np.full((4, 3), 0.5))
+
+
+def test_gru_parameter_nan():
+    params, xs, h0 = random_problem(4, 3, 2, 5, seed=0)
     broken = params.copy()
     broken.W_hz[0, 0] = np.nan
     with pytest.raises(ValueError, match="W_hz contains NaN"):
         gru_forward(xs, h0, broken)
-
-
-def test_bad_masks(problem):
-    params, xs, h0 = problem
-    with pytest.raises(ValueError, match=r"mask must have shape \(T, B\) = \(4, 3\)"):
-        gru_forward(xs, h0, params, np.ones((3, 4)))
-    with pytest.raises(ValueError, match="only 0"):
-        gru_forward(xs, h0, params, np.full((4, 3), 0.5))
 
 
 def test_bad_params():

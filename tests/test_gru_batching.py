@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from helpers import (
+    VARIANTS,
     assert_padded_batch_equals_one_by_one,
     assert_sequence_equals_step_loop,
     random_mask,
@@ -10,8 +11,6 @@ from helpers import (
 )
 
 from gru_lib.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
-
-VARIANTS = [pytest.param(False, id="reset_before"), pytest.param(True, id="reset_after")]
 
 
 @pytest.mark.parametrize("reset_after", VARIANTS)

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from helpers import random_mask, random_problem
+from helpers import VARIANTS, random_mask, random_problem
 
 from gru_lib.gradcheck import (
     check_gradients,
@@ -11,8 +11,6 @@ from gru_lib.gradcheck import (
     relative_error,
 )
 from gru_lib.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
-
-VARIANTS = [pytest.param(False, id="reset_before"), pytest.param(True, id="reset_after")]
 
 
 @pytest.mark.parametrize("reset_after", VARIANTS)

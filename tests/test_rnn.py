@@ -1,4 +1,5 @@
-"""The vanilla tanh RNN: gradient checks, step loop versus sequence, masks, bad input, float32."""
+"""The vanilla tanh RNN: gradient checks, step loop versus sequence, masks, bad parameters,
+float32 (the checks of its input arrays are in test_bad_input.py, shared with the GRU)."""
 
 import numpy as np
 import pytest
@@ -140,86 +141,6 @@ def test_float32_works():
         np.testing.assert_allclose(g, grads64.arrays()[name], rtol=1e-4, atol=1e-4)
     h, _ = rnn_step_forward(xs32[0], h032, params32)
     assert h.dtype == np.float32
-
-
-@pytest.fixture()
-def problem():
-    return random_rnn_problem(4, 3, 2, 5, seed=0)
-
-
-def test_wrong_shapes(problem):
-    params, xs, h0 = problem
-    with pytest.raises(ValueError, match=r"xs must be a 3-D array \(T, B, D\)"):
-        rnn_forward(xs[0], h0, params)
-    with pytest.raises(ValueError, match=r"xs must have shape \(4, 3, 2\)"):
-        rnn_forward(np.zeros((4, 3, 7)), h0, params)
-    with pytest.raises(ValueError, match=r"h0 must have shape \(3, 5\)"):
-        rnn_forward(xs, h0[:2], params)
-    with pytest.raises(ValueError, match="at least one step"):
-        rnn_forward(xs[:0], h0, params)
-    with pytest.raises(ValueError, match=r"x must be a 2-D array \(B, D\)"):
-        rnn_step_forward(xs, h0, params)
-    with pytest.raises(ValueError, match=r"x must have shape \(3, 2\)"):
-        rnn_step_forward(np.zeros((3, 4)), h0, params)
-    with pytest.raises(ValueError, match=r"h_prev must have shape \(3, 5\)"):
-        rnn_step_forward(xs[0], h0[:, :4], params)
-    _, cache = rnn_forward(xs, h0, params)
-    with pytest.raises(ValueError, match=r"dhs must have shape \(4, 3, 5\)"):
-        rnn_backward(np.zeros((4, 3, 4)), cache)
-    _, step_cache = rnn_step_forward(xs[0], h0, params)
-    with pytest.raises(ValueError, match=r"dh must have shape \(3, 5\)"):
-        rnn_step_backward(np.zeros((3, 4)), step_cache)
-
-
-def test_wrong_dtypes(problem):
-    params, xs, h0 = problem
-    with pytest.raises(TypeError, match="xs has dtype float32, but the parameters are float64"):
-        rnn_forward(xs.astype(np.float32), h0, params)
-    with pytest.raises(TypeError, match="xs has dtype int64"):
-        rnn_forward(xs.astype(np.int64), h0, params)
-    with pytest.raises(TypeError, match="must be a NumPy array"):
-        rnn_forward(xs.tolist(), h0, params)
-    with pytest.raises(TypeError, match="h_prev has dtype float32"):
-        rnn_step_forward(xs[0], h0.astype(np.float32), params)
-    with pytest.raises(TypeError, match="float32 or float64"):
-        init_rnn_params(2, 3, dtype=np.int32)
-    arrays = params.arrays()
-    arrays["W_hh"] = arrays["W_hh"].astype(np.float32)
-    with pytest.raises(TypeError, match="W_hh has dtype float32"):
-        RNNParams(**arrays)
-    with pytest.raises(TypeError, match="float32 or float64"):
-        RNNParams(**{n: a.astype(np.int64) for n, a in params.arrays().items()})
-    with pytest.raises(TypeError, match="must be a NumPy array"):
-        RNNParams(W_xh=params.W_xh, W_hh=params.W_hh.tolist(), b_h=params.b_h)
-    with pytest.raises(TypeError, match="params must be RNNParams parameters"):
-        rnn_forward(xs, h0, params.arrays())
-
-
-def test_nan_inputs(problem):
-    params, xs, h0 = problem
-    bad = xs.copy()
-    bad[2, 1, 0] = np.nan
-    with pytest.raises(ValueError, match="xs contains NaN"):
-        rnn_forward(bad, h0, params)
-    with pytest.raises(ValueError, match="h0 contains NaN"):
-        rnn_forward(xs, np.full_like(h0, np.inf), params)
-    with pytest.raises(ValueError, match="x contains NaN"):
-        rnn_step_forward(bad[2], h0, params)
-    broken = params.copy()
-    broken.W_hh[0, 0] = np.nan
-    with pytest.raises(ValueError, match="W_hh contains NaN"):
-        rnn_forward(xs, h0, broken)
-    _, cache = rnn_forward(xs, h0, params)
-    with pytest.raises(ValueError, match="dhs contains NaN"):
-        rnn_backward(np.full((4, 3, 5), np.nan), cache)
-
-
-def test_bad_masks(problem):
-    params, xs, h0 = problem
-    with pytest.raises(ValueError, match=r"mask must have shape \(T, B\) = \(4, 3\)"):
-        rnn_forward(xs, h0, params, np.ones((3, 4)))
-    with pytest.raises(ValueError, match="only 0"):
-        rnn_forward(xs, h0, params, np.full((4, 3), 0.5))
 
 
 def test_bad_params():
