@@ -3,7 +3,8 @@
 Modules, each depending only on those above it:
 
 - ``activations``: sigmoid, tanh, their derivatives, log-sigmoid, binary cross-entropy on logits.
-  ``checks``: the input validation the layers share.
+  ``checks``: the input validation the layers share. ``padding``: what a mask does to the state
+  and to its gradient, for every layer.
 - ``gru``: ``GRUParams``, ``init_gru_params``, one step and a whole sequence, forward and backward.
   ``rnn``: the same for a plain tanh RNN, the baseline the GRU is compared with.
 - ``data``: the sentiment sentences, a vocabulary and padded batches with masks.

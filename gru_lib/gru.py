@@ -33,6 +33,7 @@ from gru_lib.checks import (
     check_sequence_inputs,
     check_step_inputs,
 )
+from gru_lib.padding import carry_state_at_padding, split_gradient_at_padding
 
 # Names of the parameter arrays, in the order used everywhere (fused columns are z | r | h).
 INPUT_WEIGHTS = ("W_xz", "W_xr", "W_xh")
@@ -498,8 +499,7 @@ def gru_forward(xs, h0, params, mask=None):
     cache = SequenceCache.empty(xs, h0, mask3, params)
     for t in range(t_steps):
         h_new = _cell_forward(x_proj[t], cache.step(t), w_rec, out=cache.states[t + 1])
-        if mask3 is not None:  # padding: the state is carried over unchanged
-            np.copyto(h_new, cache.states[t], where=mask3[t] == 0)
+        carry_state_at_padding(h_new, cache.states[t], mask3, t)
     return cache.hs, cache
 
 
@@ -527,12 +527,10 @@ def gru_backward(dhs, cache):
     dh_next = np.zeros((batch, hs_), params.dtype)  # dL/dh_t through the steps after t
     for t in reversed(range(t_steps)):
         np.add(dhs[t], dh_next, out=dh)  # total gradient on hs[t]: read at t, used by step t + 1
-        if cache.mask is not None:
-            dh_carried = (1.0 - cache.mask[t]) * dh  # padding: hs[t] is h_prev itself
-            dh *= cache.mask[t]
+        dh_carried = split_gradient_at_padding(dh, cache.mask, t)
         _cell_backward(dh, cache.step(t), w_gates, d_pre[t], dh_next,
                        None if d_candidate is None else d_candidate[t])
-        if cache.mask is not None:
+        if dh_carried is not None:
             dh_next += dh_carried
     # Weight gradients: one GEMM each over all T*B rows, instead of T small ones in the loop.
     def rows(a):

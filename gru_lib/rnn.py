@@ -27,6 +27,7 @@ from gru_lib.checks import (
     check_sequence_inputs,
     check_step_inputs,
 )
+from gru_lib.padding import carry_state_at_padding, split_gradient_at_padding
 
 # Names of the parameter arrays, in the order used everywhere.
 RNN_PARAMETER_NAMES = ("W_xh", "W_hh", "b_h")
@@ -209,10 +210,8 @@ def rnn_forward(xs, h0, params, mask=None):
     hs = np.empty((t_steps, batch, hs_), params.dtype)
     h = h0
     for t in range(t_steps):
-        h_new = _cell_forward(x_proj[t], h, params)
-        if mask3 is not None:
-            h_new = mask3[t] * h_new + (1.0 - mask3[t]) * h
-        hs[t] = h_new
+        hs[t] = _cell_forward(x_proj[t], h, params)
+        carry_state_at_padding(hs[t], h, mask3, t)
         h = hs[t]
     return hs, RNNSequenceCache(xs, h0, hs, mask3, params)
 
@@ -238,13 +237,11 @@ def rnn_backward(dhs, cache):
     dh_next = np.zeros((batch, hs_), params.dtype)  # dL/dh_t through the steps after t
     for t in reversed(range(t_steps)):
         dh = dhs[t] + dh_next  # total gradient on hs[t]: read at t, and used by step t + 1
-        if cache.mask is not None:
-            dh_carried = (1.0 - cache.mask[t]) * dh  # padding: hs[t] is h_prev itself
-            dh = cache.mask[t] * dh
+        dh_carried = split_gradient_at_padding(dh, cache.mask, t)
         # On a real step hs[t] is the tanh output; on a padded one dh is zero here, so the
         # carried state standing in hs[t] never reaches the result.
         d_pre[t], dh_next = _cell_backward(dh, cache.hs[t], params)
-        if cache.mask is not None:
+        if dh_carried is not None:
             dh_next += dh_carried
     # Weight gradients: one GEMM each over all T*B rows, instead of T small ones in the loop.
     d_pre_2d = d_pre.reshape(t_steps * batch, hs_)
