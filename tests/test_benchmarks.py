@@ -44,3 +44,13 @@ def test_markdown_report_has_a_row_per_measurement(capsys):
     torch_rows = [row for row in rows if "| torch |" in row]
     assert torch_rows and all("| 1.00 |" in row for row in torch_rows)
     assert np.all([f"### {run['threads']} thread" in report for run in results["runs"]])
+
+
+def test_readme_tables_are_the_report_of_results_json(capsys):
+    # The figures in benchmarks/README.md are the saved run's, not typed by hand.
+    bench = load("bench_gru")
+    bench.main(["--report", str(BENCH_DIR / "results.json")])
+    readme = (BENCH_DIR / "README.md").read_text()
+    missing = [line for line in capsys.readouterr().out.splitlines()
+               if line.strip() and line not in readme]
+    assert not missing, missing[:3]
