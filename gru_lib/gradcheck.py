@@ -4,6 +4,8 @@
 applies it to any forward/backward pair (a step or a sequence, of the GRU, the RNN or a head)
 with a random linear loss ``L = sum(out * G)``, whose gradient with respect to ``out`` is exactly
 ``G``; ``check_gru_gradients`` is that check for ``gru_forward``/``gru_backward``.
+``state_jacobian`` gives the Jacobian of one step with respect to the previous state from a
+step's backward function, to compare with a formula or with central differences.
 """
 
 from dataclasses import dataclass
@@ -185,5 +187,29 @@ def check_gru_gradients(xs, h0, params, mask=None, *, rng=None, eps=1e-6, thresh
                                  threshold=threshold)
 
 
+def state_jacobian(step_forward, step_backward, x, h_prev, params):
+    """The Jacobian of one step's new state with respect to the previous one, for one example.
+
+    Args:
+        step_forward, step_backward: a layer's step functions (``gru_step_forward`` and
+            ``gru_step_backward``, or the RNN's).
+        x: (1, D) the input. h_prev: (1, H) the previous state. params: the layer's parameters.
+
+    Returns:
+        (H, H) ``J`` with ``J[i, j] = d h_new[i] / d h_prev[j]``: row i is what the backward step
+        makes of the upstream gradient e_i, so in the row-vector layout a gradient ``g`` on
+        ``h_new`` becomes ``g @ J`` on ``h_prev``. All H rows come from one backward call on a
+        batch of H copies of the example.
+    """
+    if np.ndim(x) != 2 or np.ndim(h_prev) != 2 or len(x) != 1 or len(h_prev) != 1:
+        raise ValueError("state_jacobian needs one example: x (1, D) and h_prev (1, H), got "
+                         f"{np.shape(x)} and {np.shape(h_prev)}")
+    hidden_size = h_prev.shape[1]
+    _, cache = step_forward(np.repeat(x, hidden_size, axis=0),
+                            np.repeat(h_prev, hidden_size, axis=0), params)
+    return step_backward(np.eye(hidden_size, dtype=h_prev.dtype), cache)[1]
+
+
 __all__ = ["RELATIVE_ERROR_FLOOR", "GradCheckReport", "GradCheckRow", "check_gradients",
-           "check_gru_gradients", "check_layer_gradients", "numerical_gradient", "relative_error"]
+           "check_gru_gradients", "check_layer_gradients", "numerical_gradient", "relative_error",
+           "state_jacobian"]

@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
-from helpers import VARIANTS, random_mask, random_problem
+from helpers import LAYERS, VARIANTS, random_mask, random_problem
 
 from gru_lib.gradcheck import (
     check_gradients,
     check_gru_gradients,
     check_layer_gradients,
     relative_error,
+    state_jacobian,
 )
 from gru_lib.gru import gru_backward, gru_forward, gru_step_backward, gru_step_forward
 
@@ -86,3 +87,17 @@ def test_layer_check_fails_for_a_wrong_backward():
                                    params, rng=9)
     assert not report.passed
     assert report.max_relative_error > 1e-2
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_state_jacobian_equals_central_differences(layer):
+    params, xs, h0 = random_problem(1, 1, 3, 5, init=layer.init, seed=19)
+    jacobian = state_jacobian(layer.step_forward, layer.step_backward, xs[0], h0, params)
+    eps = 1e-6
+    # Column j: how h_new moves when h_prev[j] does.
+    columns = [(layer.step_forward(xs[0], h0 + eps * e, params)[0]
+                - layer.step_forward(xs[0], h0 - eps * e, params)[0])[0] / (2 * eps)
+               for e in np.eye(5)]
+    np.testing.assert_allclose(jacobian, np.array(columns).T, rtol=1e-7, atol=1e-9)
+    with pytest.raises(ValueError, match="one example"):
+        state_jacobian(layer.step_forward, layer.step_backward, xs[0], np.vstack([h0, h0]), params)
