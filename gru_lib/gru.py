@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from gru_lib.activations import sigmoid, tanh
+from gru_lib.activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
 from gru_lib.checks import (
     check_array,
     check_float_dtype,
@@ -318,8 +318,8 @@ def _cell_backward(dh_new, step, w_gates, d_pre, dh_prev, d_hidden_candidate=Non
     dz = dh_new * (h_prev - h_tilde)
     dh_tilde = dh_new * (1.0 - z)
     np.multiply(dh_new, z, out=dh_prev)  # the direct path from h_new back to h_prev
-    np.multiply(dz, z * (1.0 - z), out=d_pre_z)
-    np.multiply(dh_tilde, 1.0 - h_tilde * h_tilde, out=d_pre_h)
+    np.multiply(dz, sigmoid_grad_from_output(z), out=d_pre_z)
+    np.multiply(dh_tilde, tanh_grad_from_output(h_tilde), out=d_pre_h)
     if step.params.reset_after:
         # pre_h = x W_xh + b_h + r * hidden_candidate, hidden_candidate = h_prev W_hh + b_hn
         dr = d_pre_h * step.hidden_candidate
@@ -330,7 +330,7 @@ def _cell_backward(dh_new, step, w_gates, d_pre, dh_prev, d_hidden_candidate=Non
         d_reset_h = d_pre_h @ step.params.W_hh.T  # dL/d(r * h_prev)
         dr = d_reset_h * h_prev
         dh_prev += d_reset_h * r  # the reset path
-    np.multiply(dr, r * (1.0 - r), out=d_pre_r)
+    np.multiply(dr, sigmoid_grad_from_output(r), out=d_pre_r)
     dh_prev += d_pre[:, :2 * hs] @ w_gates.T  # the z and r paths in one matmul
 
 
