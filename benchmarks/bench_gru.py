@@ -24,6 +24,7 @@ import platform
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -255,9 +256,53 @@ def run_threads(threads, sizes, dtypes, repeats, quick):
     return record
 
 
-def print_table(record, sizes):
-    threads = record["threads"]
-    print(f"\n=== {threads} thread(s) ===")
+class Row(NamedTuple):
+    """One measurement of a run, as the tables show it."""
+
+    size: str
+    dims: str  # "T, B, D, H"
+    dtype: str
+    implementation: str
+    ms: float
+    extrapolated: bool
+    gflops: float
+    x_torch: float | None  # time / torch's time at the same size and dtype (None: no torch)
+    peak_percent: float  # GFLOP/s as a share of NumPy's square GEMM rate
+    rec_percent: float  # ... and of its rate at the recurrent shape (B, H) @ (H, 3H)
+    cache_mb: float | None
+
+
+def table_rows(run):
+    """The rows of one run (one thread count): sizes, then dtypes, then implementations."""
+    rows = []
+    for name, entry in run["sizes"].items():
+        dims = f"{entry['T']}, {entry['B']}, {entry['D']}, {entry['H']}"
+        for dtype in ("float32", "float64"):
+            if dtype not in entry:
+                continue
+            peaks = run["gemm_peak"][dtype]
+            square = next(v for k, v in peaks.items() if k.startswith("square"))
+            recurrent = peaks[f"{name} recurrent (B,H)@(H,3H)"]
+            torch_s = entry[dtype].get("torch", {}).get("seconds")
+            for label, r in entry[dtype].items():
+                rows.append(Row(name, dims, dtype, label, r["seconds"] * 1e3,
+                                bool(r["extrapolated_from_batch"]), r["gflops"],
+                                r["seconds"] / torch_s if torch_s else None,
+                                100 * r["gflops"] / square, 100 * r["gflops"] / recurrent,
+                                r["cache_bytes"] / 1e6 if r["cache_bytes"] else None))
+    return rows
+
+
+def _ratio(row):
+    return "-" if row.x_torch is None else f"{row.x_torch:.2f}"
+
+
+def _cache(row):
+    return "" if row.cache_mb is None else f"{row.cache_mb:.2f}"
+
+
+def print_table(record):
+    print(f"\n=== {record['threads']} thread(s) ===")
     for key, peaks in record["gemm_peak"].items():
         print(f"NumPy GEMM peak, {key}: " + ", ".join(f"{k} {v:.0f}" for k, v in peaks.items())
               + " GFLOP/s")
@@ -265,32 +310,13 @@ def print_table(record, sizes):
               f"{'GFLOP/s':>9}{'x torch':>9}{'% peak':>8}{'% rec':>7}{'cache MB':>10}")
     print(header)
     print("-" * len(header))
-    for name, *_ in sizes:
-        entry = record["sizes"][name]
-        dims = f"{entry['T']},{entry['B']},{entry['D']},{entry['H']}"
-        for key in ("float32", "float64"):
-            if key not in entry:
-                continue
-            peaks = record["gemm_peak"][key]
-            square = next(v for k, v in peaks.items() if k.startswith("square"))
-            rec_peak = peaks[f"{name} recurrent (B,H)@(H,3H)"]
-            result = entry[key]
-            torch_s = result.get("torch", {}).get("seconds")
-            for label in ("loop", "gru_lib cho", "gru_lib after", "torch"):
-                if label not in result:
-                    if label == "torch":
-                        print(f"{name:<10}{dims:<16}{key:<9}{'torch':<15}"
-                              "  torch not installed: skipped")
-                    continue
-                r = result[label]
-                ms = f"{r['seconds'] * 1e3:.1f}" + ("*" if r["extrapolated_from_batch"] else "")
-                ratio = f"{r['seconds'] / torch_s:.2f}" if torch_s else "-"
-                cache = f"{r['cache_bytes'] / 1e6:.2f}" if r["cache_bytes"] else ""
-                print(f"{name:<10}{dims:<16}{key:<9}{label:<15}{ms:>11}{r['gflops']:>9.1f}"
-                      f"{ratio:>9}{100 * r['gflops'] / square:>7.0f}%"
-                      f"{100 * r['gflops'] / rec_peak:>6.0f}%{cache:>10}")
-    if any(r.get("extrapolated_from_batch") for e in record["sizes"].values()
-           for k, res in e.items() if k.startswith("float") for r in res.values()):
+    rows = table_rows(record)
+    for row in rows:
+        ms = f"{row.ms:.1f}" + ("*" if row.extrapolated else "")
+        print(f"{row.size:<10}{row.dims.replace(' ', ''):<16}{row.dtype:<9}"
+              f"{row.implementation:<15}{ms:>11}{row.gflops:>9.1f}{_ratio(row):>9}"
+              f"{row.peak_percent:>7.0f}%{row.rec_percent:>6.0f}%{_cache(row):>10}")
+    if any(row.extrapolated for row in rows):
         print("* extrapolated: the loop was timed on a few sequences and scaled to the batch "
               "(its cost is linear in B)")
 
@@ -307,19 +333,11 @@ def markdown_report(results):
             lines.append("")
         lines += ["| size (T, B, D, H) | dtype | implementation | ms | GFLOP/s | x torch | % peak "
                   "| cache MB |", "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |"]
-        for name, entry in run["sizes"].items():
-            dims = f"{name} ({entry['T']}, {entry['B']}, {entry['D']}, {entry['H']})"
-            for key in ("float32", "float64"):
-                square = next(v for k, v in run["gemm_peak"][key].items()
-                              if k.startswith("square"))
-                torch_s = entry[key].get("torch", {}).get("seconds")
-                for label, r in entry[key].items():
-                    star = "*" if r["extrapolated_from_batch"] else ""
-                    ratio = f"{r['seconds'] / torch_s:.2f}" if torch_s else "-"
-                    cache = f"{r['cache_bytes'] / 1e6:.2f}" if r["cache_bytes"] else ""
-                    lines.append(f"| {dims} | {key} | {label} | {r['seconds'] * 1e3:.1f}{star} "
-                                 f"| {r['gflops']:.1f} | {ratio} "
-                                 f"| {100 * r['gflops'] / square:.0f}% | {cache} |")
+        for row in table_rows(run):
+            star = "*" if row.extrapolated else ""
+            lines.append(f"| {row.size} ({row.dims}) | {row.dtype} | {row.implementation} "
+                         f"| {row.ms:.1f}{star} | {row.gflops:.1f} | {_ratio(row)} "
+                         f"| {row.peak_percent:.0f}% | {_cache(row)} |")
         lines.append("")
         for label, e in run["train_to_100_percent"].items():
             lines.append(f"Training the sentiment model to 100% test accuracy ({label}, float64, "
@@ -373,7 +391,7 @@ def main(argv=None):
             if limits is not None:
                 limits.restore_original_limits()
         results["runs"].append(record)
-        print_table(record, sizes)
+        print_table(record)
         for label, entry in record["train_to_100_percent"].items():
             if entry["epochs"] is None:
                 print(f"Training ({label}, float64): no epoch with 100% test accuracy in 100")
