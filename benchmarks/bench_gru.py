@@ -9,8 +9,10 @@ Implementations (all compute hidden states, input gradients and every parameter 
 
 - ``loop``: ``benchmarks/loop_gru.py``, one example and one step at a time with matrix-vector
   products (the algorithm of the notebook the book grew from, gradients fixed);
-- ``gru_lib cho`` and ``gru_lib after``: ``gru_lib.gru`` with ``reset_after=False`` / ``True``;
-- ``torch``: ``torch.nn.GRU`` (reset-after, like ``gru_lib after``), when torch is importable.
+- ``fast cho`` and ``fast after``: ``gru_lib.fast`` (the fast path) with ``reset_after=False``
+  / ``True``; ``reference cho`` and ``reference after``: ``gru_lib.gru`` (the readable
+  reference path, a loop of single steps);
+- ``torch``: ``torch.nn.GRU`` (reset-after, like ``fast after``), when torch is importable.
 
 Every figure is the median of repeated runs, the implementations interleaved in one process so
 that a slow moment of the machine hits them all. The loop is timed on a few sequences only at the
@@ -32,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loop_gru import loop_forward_backward, max_gradient_difference  # noqa: E402
 
-from gru_lib.gru import gru_backward, gru_forward, init_gru_params  # noqa: E402
+from gru_lib import fast, gru  # noqa: E402
+from gru_lib.params import init_gru_params  # noqa: E402
 from gru_lib.train import train_sentiment  # noqa: E402
 
 try:
@@ -146,11 +149,16 @@ def check_correctness():
         params = init_gru_params(5, 7, reset_after=True, rng=3)
         xs, h0, dhs = make_problem(6, 4, 5, 7, np.float64, seed=4)
         out = torch_runner(params, xs, h0, dhs)().detach().numpy()
-        err = float(np.max(np.abs(out - gru_forward(xs, h0, params)[0])))
+        err = float(np.max(np.abs(out - fast.gru_forward(xs, h0, params)[0])))
         lines.append(f"torch.nn.GRU vs gru_lib reset-after forward, largest difference: {err:.1e}")
         if err > 1e-10:
             raise AssertionError("torch and gru_lib disagree")
     return lines
+
+
+# gru_lib's two paths, in both variants: (label, reset_after, module).
+IMPLEMENTATIONS = (("fast cho", False, fast), ("fast after", True, fast),
+                   ("reference cho", False, gru), ("reference after", True, gru))
 
 
 def bench_size(name, t_steps, batch, input_size, hidden_size, dtype, repeats, loop_batch):
@@ -163,14 +171,14 @@ def bench_size(name, t_steps, batch, input_size, hidden_size, dtype, repeats, lo
     runners["loop"] = lambda: loop_forward_backward(xs[:, :nb], h0[:nb], loop_params, dhs[:, :nb])
     scale["loop"] = batch / nb
     caches = {}
-    for label, reset_after in (("gru_lib cho", False), ("gru_lib after", True)):
+    for label, reset_after, path in IMPLEMENTATIONS:
         params = init_gru_params(input_size, hidden_size, reset_after=reset_after, rng=0,
                                  dtype=dtype)
 
-        def run(params=params, label=label):
-            _, cache = gru_forward(xs, h0, params)
+        def run(params=params, label=label, path=path):
+            _, cache = path.gru_forward(xs, h0, params)
             caches[label] = cache.nbytes()
-            return gru_backward(dhs, cache)
+            return path.gru_backward(dhs, cache)
 
         runners[label] = run
     if torch is not None:
@@ -200,7 +208,7 @@ def time_to_accuracy(repeats):
     """Seconds to train the sentiment model until the first epoch with 100% test accuracy."""
     out = {}
     for reset_after in (False, True):
-        label = "gru_lib after" if reset_after else "gru_lib cho"
+        label = "reference after" if reset_after else "reference cho"
         _, history = train_sentiment(epochs=100, reset_after=reset_after)
         perfect = [i for i, acc in enumerate(history.test_accuracy) if acc == 1.0]
         if not perfect:
@@ -401,7 +409,7 @@ def main(argv=None):
     print("\nColumns: ms = median forward+backward time; GFLOP/s = GEMM FLOPs (see gru_flops) "
           "per second; x torch = time / torch.nn.GRU's time (same dtype and threads; below 1 is "
           "faster); % peak = GFLOP/s / NumPy's square GEMM peak; % rec = / NumPy's GEMM at the "
-          "recurrent shape (B,H)@(H,3H); cache MB = SequenceCache.nbytes() of the forward pass.")
+          "recurrent shape (B,H)@(H,3H); cache MB = the cache.nbytes() of the forward pass.")
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))
         print(f"Raw numbers saved to {args.json}")

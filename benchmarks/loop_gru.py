@@ -7,13 +7,13 @@ GRU variants. Its backward pass is correct: the direct path from ``h_t`` to ``h_
 ``dh * z`` (the seed's version carried the wrong factor), and the gradients are returned, not
 clipped and applied. ``bench_gru.py`` checks that they equal ``gru_lib``'s to 1e-10.
 
-It exists only to be timed against the vectorised ``gru_lib.gru``; use that one for anything else.
+It exists only to be timed against ``gru_lib``'s two paths; use those for anything else.
 """
 
 import numpy as np
 
 from gru_lib.activations import sigmoid, tanh
-from gru_lib.gru import GRUParams
+from gru_lib.params import GRUParams
 
 
 def loop_forward_backward(xs, h0, params, dhs):
