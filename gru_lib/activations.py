@@ -66,23 +66,50 @@ def binary_cross_entropy_with_logits(logits, targets):
     """Mean binary cross-entropy of logits against 0/1 targets, and its gradient.
 
     Args:
-        logits: (N,) real scores; the model's probability of class 1 is ``sigmoid(logits)``.
-        targets: (N,) values in {0, 1} (floats between 0 and 1 are also accepted).
+        logits: (N,) finite real scores (a floating-point array, or a list of floats); the
+            model's probability of class 1 is ``sigmoid(logits)``.
+        targets: (N,) values in [0, 1]: 0/1 labels (bool is fine) or soft targets.
 
     Returns:
         ``(loss, dlogits)``: the scalar mean loss
         ``-mean(y * log sigmoid(a) + (1 - y) * log sigmoid(-a))`` and its gradient (N,) with
-        respect to the logits, ``(sigmoid(a) - y) / N``.
+        respect to the logits, ``(sigmoid(a) - y) / N``. Both are finite for finite logits of
+        any magnitude.
+
+    Raises:
+        TypeError for logits that are not floating-point numbers or targets that are not
+        numbers; ValueError for mismatched shapes, no examples, a NaN or infinite logit, or a
+        target outside [0, 1] (a label of 2 or -1 would give a meaningless, even negative,
+        loss).
     """
     logits = np.asarray(logits)
-    targets = np.asarray(targets, dtype=logits.dtype)
-    if logits.shape != targets.shape or logits.ndim != 1:
-        raise ValueError(
-            f"logits and targets must both have shape (N,), got {logits.shape} and {targets.shape}"
-        )
+    if logits.dtype.kind != "f":
+        # Integer logits would also turn soft targets into integers below (0.5 -> 0).
+        raise TypeError(f"logits must be a floating-point array, got dtype {logits.dtype}")
+    raw_targets = np.asarray(targets)
+    if raw_targets.dtype.kind not in "biuf":
+        raise TypeError(f"targets must be numbers in [0, 1] (or bools), got dtype "
+                        f"{raw_targets.dtype}")
+    if logits.shape != raw_targets.shape or logits.ndim != 1:
+        raise ValueError(f"logits and targets must both have shape (N,), got {logits.shape} "
+                         f"and {raw_targets.shape}")
     if logits.size == 0:
         raise ValueError("binary_cross_entropy_with_logits needs at least one example")
+    if not np.all(np.isfinite(logits)):
+        raise ValueError("logits contains NaN or infinity")
+    in_range = (raw_targets >= 0) & (raw_targets <= 1)  # False for NaN too
+    if not np.all(in_range):
+        i = int(np.flatnonzero(~in_range)[0])
+        raise ValueError(f"targets must be in [0, 1], got targets[{i}] = "
+                         f"{raw_targets[i].item()!r}")
+    targets = np.asarray(targets, dtype=logits.dtype)
     n = logits.shape[0]
-    loss = -np.mean(targets * log_sigmoid(logits) + (1.0 - targets) * log_sigmoid(-logits))
+    terms = targets * log_sigmoid(logits) + (1.0 - targets) * log_sigmoid(-logits)
+    with np.errstate(over="ignore"):
+        loss = -np.mean(terms)
+    if not np.isfinite(loss):
+        # Each term is finite (|term| <= |logit| + log 2), but their sum can overflow for logits
+        # near the largest float; dividing first cannot, as the mean is at most the largest term.
+        loss = -np.sum(terms / n)
     dlogits = (sigmoid(logits) - targets) / n
     return float(loss), dlogits

@@ -10,6 +10,7 @@ of exception everywhere:
   a mask entry of 2, an unknown option).
 """
 
+import functools
 import numbers
 
 import numpy as np
@@ -222,15 +223,26 @@ def check_cache(cache, cache_type, function):
     return cache
 
 
+def check_ids(name, ids, num_ids):
+    """Return ``ids`` if it is an integer array (any shape) with every entry in ``[0, num_ids)``:
+    token or character ids, which index a vocabulary (a negative id would silently read from
+    its end)."""
+    check_ndarray(name, ids)
+    num_ids = check_int("the number of ids", num_ids, minimum=1)
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"{name} must be an integer array of ids, got dtype {ids.dtype}")
+    if ids.size and (ids.min() < 0 or ids.max() >= num_ids):
+        raise ValueError(f"{name} must lie in [0, {num_ids}), got ids from {ids.min()} to "
+                         f"{ids.max()}")
+    return ids
+
+
 def check_token_ids(ids, num_tokens):
     """Raise unless ``ids`` is an integer array (T, B) of ids in ``[0, num_tokens)``."""
     check_ndarray("token ids", ids)
-    if ids.ndim != 2 or ids.dtype.kind not in "iu":
-        raise TypeError(f"token ids must be an integer array (T, B), got {ids.dtype} {ids.shape}")
-    if ids.size and (ids.min() < 0 or ids.max() >= num_tokens):
-        raise ValueError(f"token ids must lie in [0, {num_tokens}), got ids from {ids.min()} to "
-                         f"{ids.max()}")
-    return ids
+    if ids.ndim != 2:
+        raise ValueError(f"token ids must be a 2-D array (T, B), got shape {ids.shape}")
+    return check_ids("token ids", ids, num_tokens)
 
 
 def check_targets(y, batch, dtype, *, binary):
@@ -244,3 +256,29 @@ def check_targets(y, batch, dtype, *, binary):
     if binary and not np.all((y == 0) | (y == 1)):
         raise ValueError(f"a classifier's targets must be 0 or 1, got {np.unique(y)}")
     return y
+
+
+def finite_outputs(function):
+    """Decorator for a layer function: its results are finite, or it raises ValueError.
+
+    With parameters or inputs so large that a product overflows, NumPy would return inf and NaN
+    with a RuntimeWarning, and the NaN would travel on silently. Here the arithmetic runs with
+    those warnings off and every array returned (directly, or in a container with ``arrays()``)
+    is checked; a non-finite one is reported as an overflow, naming the function.
+    """
+
+    @functools.wraps(function)
+    def checked(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore"):
+            result = function(*args, **kwargs)
+        values = result if isinstance(result, tuple) else (result,)
+        for value in values:
+            arrays = value.arrays().values() if hasattr(value, "arrays") else (value,)
+            for array in arrays:
+                if isinstance(array, np.ndarray) and not np.all(np.isfinite(array)):
+                    raise ValueError(f"{function.__name__}: a result overflowed to infinity or "
+                                     f"NaN; the parameters or inputs are too large for "
+                                     f"{array.dtype} (scale them down)")
+        return result
+
+    return checked

@@ -107,6 +107,30 @@ def tokenize(sentence):
     return words
 
 
+def _check_word(i, word):
+    """Raise unless ``word`` (item ``i`` of a word list) is a word ``tokenize`` can produce."""
+    if not isinstance(word, str):
+        raise TypeError(f"word {i} must be a str, got {type(word).__name__}: {word!r}")
+    if not word:
+        raise ValueError(f"word {i} is the empty string")
+    try:
+        tokens = tokenize(word)
+    except ValueError:  # only punctuation or spaces: no word at all
+        tokens = []
+    if tokens != [word]:
+        hint = f" (a sentence would give {tokens})" if tokens else ""
+        raise ValueError(f"word {i}, {word!r}, is not a word as tokenize writes it (lower case, "
+                         f"no spaces, no punctuation around it), so no sentence could use "
+                         f"it{hint}")
+
+
+def _check_sentences_iterable(function, sentences):
+    """A bare str is one sentence, not many: iterating it would give its letters."""
+    if isinstance(sentences, str | bytes):
+        raise TypeError(f"{function} expects a list of sentences (str), got a single "
+                        f"{type(sentences).__name__}: {sentences!r}")
+
+
 class Vocabulary:
     """A word <-> index mapping. Index 0 is reserved for padding; words follow in first-seen order.
 
@@ -115,17 +139,38 @@ class Vocabulary:
     """
 
     def __init__(self, words):
-        words = list(words)
+        """``words``: an ordered iterable of distinct words, each exactly as ``tokenize`` writes
+        it (lower case, no spaces, no punctuation around it), so that a sentence can reach it.
+
+        Raises TypeError for a bare str (its letters are not words), a set (no fixed order, so
+        the indices would change from run to run) or a word that is not a str; ValueError for
+        an empty word, one ``tokenize`` would never produce, ``PAD``, or a repeated word.
+        """
+        if isinstance(words, str | bytes):
+            raise TypeError(f"words must be a list of words, not a single {type(words).__name__} "
+                            f"(its letters would become the words): {words!r}")
+        if isinstance(words, set | frozenset):
+            raise TypeError("words must be in a fixed order (a list, a tuple or a dict's keys), "
+                            "not a set: word indices would change from run to run")
+        try:
+            words = list(words)
+        except TypeError as err:
+            raise TypeError(f"words must be an iterable of str, got {type(words).__name__}"
+                            ) from err
+        for i, word in enumerate(words):
+            _check_word(i, word)
         if PAD in words:
             raise ValueError(f"{PAD!r} is reserved for padding and cannot be a word")
         if len(set(words)) != len(words):
-            raise ValueError("the vocabulary has repeated words")
+            repeated = sorted({w for w in words if words.count(w) > 1})
+            raise ValueError(f"the vocabulary has repeated words: {', '.join(repeated)}")
         self.words = [PAD] + words
         self.index = {w: i for i, w in enumerate(self.words)}
 
     @classmethod
     def from_sentences(cls, sentences):
         """All distinct words of the sentences (an iterable of str, or a dict's keys)."""
+        _check_sentences_iterable("from_sentences", sentences)
         seen = {}
         for sentence in sentences:
             for word in tokenize(sentence):
@@ -140,6 +185,7 @@ class Vocabulary:
 
     def unknown_words(self, sentences):
         """The words of ``sentences`` that are not in the vocabulary, sorted, without repeats."""
+        _check_sentences_iterable("unknown_words", sentences)
         return sorted({w for s in sentences for w in tokenize(s) if w not in self})
 
     def encode(self, sentences):
@@ -177,10 +223,20 @@ class Vocabulary:
 
 
 def split_labelled(data):
-    """Turn a dict sentence -> bool into ``(sentences, labels)``: a list, a (N,) float64 array."""
-    if not isinstance(data, dict) or not data:
+    """Turn a dict sentence -> bool into ``(sentences, labels)``: a list, a (N,) float64 array.
+
+    Raises TypeError for a non-dict, a sentence that is not a str or a label that is not a
+    bool, and ValueError for an empty dict.
+    """
+    if not isinstance(data, dict):
+        raise TypeError("labelled data must be a non-empty dict mapping sentence -> bool, got "
+                        f"{type(data).__name__}")
+    if not data:
         raise ValueError("labelled data must be a non-empty dict mapping sentence -> bool")
     for sentence, label in data.items():
+        if not isinstance(sentence, str):
+            raise TypeError(f"a sentence must be a str, got {type(sentence).__name__}: "
+                            f"{sentence!r}")
         if not isinstance(label, bool | np.bool_):
             raise TypeError(f"the label of {sentence!r} must be a bool, got {label!r}")
     return list(data), np.array([float(v) for v in data.values()])

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gru_lib.activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
-from gru_lib.checks import check_array, check_cache, check_sequence_inputs
+from gru_lib.checks import check_array, check_cache, check_sequence_inputs, finite_outputs
 from gru_lib.padding import carry_state_at_padding, split_gradient_at_padding
 from gru_lib.params import GRUGradients, GRUParams
 
@@ -242,6 +242,7 @@ class FastSequenceCache(_GateViews):
         return sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray))
 
 
+@finite_outputs
 def gru_forward(xs, h0, params, mask=None):
     """Run a GRU over a batch of sequences (same arguments and results as ``gru_lib.gru``).
 
@@ -275,6 +276,7 @@ def gru_forward(xs, h0, params, mask=None):
     return hs, cache
 
 
+@finite_outputs
 def gru_backward(dhs, cache):
     """Backpropagation through time (same arguments and results as ``gru_lib.gru``).
 

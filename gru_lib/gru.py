@@ -24,7 +24,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from gru_lib.activations import sigmoid, sigmoid_grad_from_output, tanh, tanh_grad_from_output
-from gru_lib.checks import check_array, check_cache, check_sequence_inputs, check_step_inputs
+from gru_lib.checks import (
+    check_array,
+    check_cache,
+    check_sequence_inputs,
+    check_step_inputs,
+    finite_outputs,
+)
 from gru_lib.params import GRUGradients, GRUParams, init_gru_params
 from gru_lib.sequence import SequenceCache, unroll_backward, unroll_forward
 
@@ -47,6 +53,7 @@ class GRUStepCache:
     params: GRUParams
 
 
+@finite_outputs
 def gru_step_forward(x, h_prev, params):
     """One GRU step for a batch.
 
@@ -70,6 +77,7 @@ def gru_step_forward(x, h_prev, params):
     return h, GRUStepCache(x.copy(), h_prev.copy(), z, r, h_tilde, a_hh, p.copy())
 
 
+@finite_outputs
 def gru_step_backward(dh, cache):
     """Backward pass of one step: the local gradients of one step, given dL/dh.
 

@@ -132,10 +132,14 @@ class SentimentModel(LastStateModel):
     def save(self, path):
         """Write the model to ``path`` as an ``.npz`` of plain arrays (no pickled objects).
 
-        Atomic: an error half-way never leaves a truncated file where a good one was.
+        As ``np.savez``, ``.npz`` is appended to a path without it; the path written is returned.
+        Atomic (an error half-way never leaves a truncated file where a good one was), keeps an
+        existing file's permissions and writes through a symlink; a model whose parameters went
+        NaN or infinite raises ValueError instead of overwriting a good file.
         """
-        save_sentiment_arrays(path, self.parameters(), self.vocab.words[1:],
-                              reset_after=self.gru.reset_after, one_hot=self.embedding is None)
+        return save_sentiment_arrays(path, self.parameters(), self.vocab.words[1:],
+                                     reset_after=self.gru.reset_after,
+                                     one_hot=self.embedding is None)
 
     @classmethod
     def load(cls, path):

@@ -13,6 +13,7 @@ import numpy as np
 
 from gru_lib.checks import (
     check_bool,
+    check_choice,
     check_float_dtype,
     check_parameter_arrays,
     check_positive_int,
@@ -151,6 +152,15 @@ class GRUGradients(GRUParams):
     tensors, which differ from the conversion of parameters in the bias slots.
     """
 
+    @classmethod
+    def from_torch_layout(cls, weight_ih, weight_hh, bias_ih, bias_hh, *, reset_after):
+        """Gradients from the ``.grad`` of ``torch.nn.GRU``'s four tensors; see
+        ``torch_layout.gradients_from_torch``."""
+        from gru_lib.torch_layout import gradients_from_torch
+
+        return gradients_from_torch(weight_ih, weight_hh, bias_ih, bias_hh,
+                                    reset_after=reset_after)
+
     def to_torch_layout(self):
         """The gradients of ``(weight_ih, weight_hh, bias_ih, bias_hh)``; see
         ``torch_layout.gradients_to_torch``."""
@@ -240,9 +250,7 @@ def init_rnn_params(input_size, hidden_size, *, recurrent_init="uniform", rng=No
     dtype = check_float_dtype(dtype)
     input_size = check_positive_int("input_size", input_size)
     hidden_size = check_positive_int("hidden_size", hidden_size)
-    if recurrent_init not in RNN_INITS:
-        raise ValueError(f"recurrent_init must be one of {list(RNN_INITS)}, "
-                         f"got {recurrent_init!r}")
+    check_choice("recurrent_init", recurrent_init, RNN_INITS)
     rng = make_rng(rng)
     W_xh = _uniform_weights(rng, input_size, hidden_size, dtype)
     W_hh = _uniform_weights(rng, hidden_size, hidden_size, dtype)

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from gru_lib.activations import tanh, tanh_grad_from_output
-from gru_lib.checks import check_array, check_cache, check_sequence_inputs, check_step_inputs
+from gru_lib.checks import (
+    check_array,
+    check_cache,
+    check_sequence_inputs,
+    check_step_inputs,
+    finite_outputs,
+)
 from gru_lib.params import RNNParams, init_rnn_params
 from gru_lib.sequence import SequenceCache, unroll_backward, unroll_forward
 
@@ -33,6 +39,7 @@ class RNNStepCache:
     params: RNNParams
 
 
+@finite_outputs
 def rnn_step_forward(x, h_prev, params):
     """One RNN step for a batch: ``h = tanh(x W_xh + h_prev W_hh + b_h)``.
 
@@ -47,6 +54,7 @@ def rnn_step_forward(x, h_prev, params):
     return h, RNNStepCache(x.copy(), h_prev.copy(), h.copy(), params.copy())
 
 
+@finite_outputs
 def rnn_step_backward(dh, cache):
     """Backward pass of one step.
 

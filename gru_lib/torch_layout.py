@@ -21,19 +21,8 @@ def _gate_rows(h):
     return slice(0, h), slice(h, 2 * h), slice(2 * h, 3 * h)  # r, z, n
 
 
-def from_torch(weight_ih, weight_hh, bias_ih, bias_hh, *, reset_after):
-    """A ``GRUParams`` from arrays shaped like ``torch.nn.GRU``'s layer tensors.
-
-    Args:
-        weight_ih: (3H, D), rows ordered r | z | n. weight_hh: (3H, H), same row order.
-        bias_ih, bias_hh: (3H,).
-        reset_after: True reproduces ``torch.nn.GRU`` exactly. False gives the Cho form
-            ``n = tanh(x W_in^T + b_in + (r * h) W_hn^T + b_hn)``, whose two candidate biases
-            are one parameter ``b_h = b_in + b_hn``.
-
-    ``b_r = b_ir + b_hr`` and ``b_z = b_iz + b_hz`` in both variants.
-    """
-    reset_after = check_bool("reset_after", reset_after)
+def _checked_torch_arrays(weight_ih, weight_hh, bias_ih, bias_hh):
+    """Validate the four arrays; return H."""
     arrays = {"weight_ih": weight_ih, "weight_hh": weight_hh, "bias_ih": bias_ih,
               "bias_hh": bias_hh}
     for name, value in arrays.items():
@@ -49,20 +38,63 @@ def from_torch(weight_ih, weight_hh, bias_ih, bias_hh, *, reset_after):
                         f"transposed? It must be (3H, D))")
             raise ValueError(f"{name} must have shape {shape} for H = {h} (from weight_ih "
                              f"{weight_ih.shape}), got {arrays[name].shape}{hint}")
+    return h
+
+
+def _weights(weight_ih, weight_hh, h):
     r, z, n = _gate_rows(h)
 
     def t(a):
         return np.ascontiguousarray(a.T)
 
-    common = dict(
-        W_xz=t(weight_ih[z]), W_xr=t(weight_ih[r]), W_xh=t(weight_ih[n]),
-        W_hz=t(weight_hh[z]), W_hr=t(weight_hh[r]), W_hh=t(weight_hh[n]),
-        b_z=bias_ih[z] + bias_hh[z], b_r=bias_ih[r] + bias_hh[r],
-    )
+    return dict(W_xz=t(weight_ih[z]), W_xr=t(weight_ih[r]), W_xh=t(weight_ih[n]),
+                W_hz=t(weight_hh[z]), W_hr=t(weight_hh[r]), W_hh=t(weight_hh[n]))
+
+
+def from_torch(weight_ih, weight_hh, bias_ih, bias_hh, *, reset_after):
+    """A ``GRUParams`` from arrays shaped like ``torch.nn.GRU``'s layer tensors.
+
+    Args:
+        weight_ih: (3H, D), rows ordered r | z | n. weight_hh: (3H, H), same row order.
+        bias_ih, bias_hh: (3H,).
+        reset_after: True reproduces ``torch.nn.GRU`` exactly. False gives the Cho form
+            ``n = tanh(x W_in^T + b_in + (r * h) W_hn^T + b_hn)``, whose two candidate biases
+            are one parameter ``b_h = b_in + b_hn``.
+
+    ``b_r = b_ir + b_hr`` and ``b_z = b_iz + b_hz`` in both variants.
+    """
+    reset_after = check_bool("reset_after", reset_after)
+    h = _checked_torch_arrays(weight_ih, weight_hh, bias_ih, bias_hh)
+    r, z, n = _gate_rows(h)
+    common = dict(_weights(weight_ih, weight_hh, h),
+                  b_z=bias_ih[z] + bias_hh[z], b_r=bias_ih[r] + bias_hh[r])
     if reset_after:
         return GRUParams(**common, b_h=bias_ih[n].copy(), reset_after=True,
                          b_hn=bias_hh[n].copy())
     return GRUParams(**common, b_h=bias_ih[n] + bias_hh[n], reset_after=False)
+
+
+def gradients_from_torch(weight_ih, weight_hh, bias_ih, bias_hh, *, reset_after):
+    """A ``GRUGradients`` from the ``.grad`` of ``torch.nn.GRU``'s four tensors.
+
+    The inverse of ``gradients_to_torch``: the gradient of a merged bias (``b_z``, ``b_r``, and
+    ``b_h`` of the Cho form) is that of either of its two slots, which must agree (they are the
+    gradient of the same sum); gradients are not summed like parameters.
+    """
+    reset_after = check_bool("reset_after", reset_after)
+    h = _checked_torch_arrays(weight_ih, weight_hh, bias_ih, bias_hh)
+    r, z, n = _gate_rows(h)
+    merged = (r, z) if reset_after else (r, z, n)
+    for rows in merged:
+        if not np.allclose(bias_ih[rows], bias_hh[rows], rtol=1e-6, atol=1e-12):
+            raise ValueError("bias_ih and bias_hh differ in a merged block (r, z, or n of the "
+                             "Cho form): these are not the gradients of one GRU (for "
+                             "parameters, use from_torch)")
+    common = dict(_weights(weight_ih, weight_hh, h), b_z=bias_ih[z].copy(),
+                  b_r=bias_ih[r].copy(), b_h=bias_ih[n].copy())
+    if reset_after:
+        return GRUGradients(**common, reset_after=True, b_hn=bias_hh[n].copy())
+    return GRUGradients(**common, reset_after=False)
 
 
 def _stacked(p):
