@@ -1,6 +1,6 @@
 """How fast is a NumPy GRU? Forward + backward time of three implementations, side by side.
 
-    python benchmarks/bench_gru.py                 # full run, 1 and 2 threads (about 8 min)
+    python benchmarks/bench_gru.py                 # full run, 1 and 2 threads (about 20 min)
     python benchmarks/bench_gru.py --quick         # small sizes, a few repetitions (a few seconds)
     python benchmarks/bench_gru.py --threads 1 --json results.json
     python benchmarks/bench_gru.py --report results.json   # a saved run as Markdown tables
