@@ -19,10 +19,13 @@ Modules, each importing only from those above it:
 - ``data``: the sentiment sentences and a vocabulary. ``model``: ``SentimentModel``, the
   sentiment classifier (a ``LastStateModel`` that reads sentences), save and load.
 - ``optim``: SGD, Adam, clipping by global norm. ``train``: ``fit``, the one training loop, and
-  ``train_sentiment``. ``adding``: the adding problem, trained through ``fit``.
+  ``train_sentiment``. ``adding``: the adding problem, trained through ``fit``. ``corpus`` and
+  ``charlm``: a generated bracket language, n-gram baselines, and a character-level GRU language
+  model trained with truncated BPTT through ``fit``.
 - ``plots``, ``diagrams`` and ``widgets``: figures, drawings of how the pieces connect, and
   interactive explorers for the book.
-- ``gradcheck`` checks any forward/backward pair against central differences.
+- ``gradcheck`` checks any forward/backward pair against central differences; ``exercises``
+  grades a learner's step functions and names the wrong term.
 
 The most used names are importable from the package itself.
 """
