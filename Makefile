@@ -45,7 +45,7 @@ PYTEST_MAIN := pytest -n 2 --dist loadfile --nbval \
 	tests book
 
 .PHONY: help venv vendor chromium book test lint pytest check-notebooks browser-test lab \
-	rerun-check lab-check \
+	rerun-check lab-check student \
 	notebooks notebook clean distclean
 
 help:
@@ -55,6 +55,8 @@ help:
 	@echo "make lab        JupyterLab on book/, with widgets"
 	@echo "make notebooks  re-run every notebook in book/ and store its outputs"
 	@echo "make notebook NB=book/name.ipynb   the same for one notebook"
+	@echo "make student    the student edition: the notebooks without their solution cells,"
+	@echo "                in _build/student/"
 	@echo "make clean      remove build outputs; make distclean also removes .venv and _vendor"
 
 # --- installation -------------------------------------------------------------------------
@@ -98,6 +100,7 @@ test: venv vendor chromium
 	@$(MAKE) lint
 	@$(MAKE) check-notebooks
 	@$(MAKE) pytest
+	@$(MAKE) student
 	@$(MAKE) book
 	@$(MAKE) browser-test
 	@$(MAKE) rerun-check
@@ -157,6 +160,11 @@ notebooks: venv
 notebook: venv
 	@if [ -z "$(NB)" ]; then echo "usage: make notebook NB=book/name.ipynb" >&2; exit 2; fi
 	python tools/execute_notebooks.py $(NB)
+
+# The student edition: copies of the notebooks with the cells tagged `solution` removed
+# (nbconvert's TagRemovePreprocessor), for an instructor to hand out.
+student: venv
+	python tools/make_student.py
 
 # --- cleaning -----------------------------------------------------------------------------
 
