@@ -1,34 +1,43 @@
 """Small builders and reference checks shared by the tests of the recurrent layers."""
 
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
 import pytest
 
-from gru_lib.gru import (
-    GRUParams,
-    gru_backward,
-    gru_forward,
-    gru_step_backward,
-    gru_step_forward,
-    init_gru_params,
-)
-from gru_lib.rnn import (
-    RNNParams,
-    init_rnn_params,
-    rnn_backward,
-    rnn_forward,
-    rnn_step_backward,
-    rnn_step_forward,
-)
+from gru_lib import fast, gru, rnn
+from gru_lib.params import GRUParams, RNNParams, init_gru_params, init_rnn_params
+from gru_lib.train import train_sentiment
 
 # The two GRU forms, for @pytest.mark.parametrize("reset_after", VARIANTS).
 VARIANTS = [pytest.param(False, id="reset_before"), pytest.param(True, id="reset_after")]
 
+# The two paths of the GRU (layer kinds of gru_lib.layers), for
+# @pytest.mark.parametrize("path", GRU_PATHS): the readable reference and the fast path.
+GRU_PATHS = [pytest.param("gru", id="reference"), pytest.param("gru_fast", id="fast")]
 
-class Layer(NamedTuple):
-    """A recurrent layer's public functions, for tests that hold for every layer."""
+# The sequence functions of each path, named explicitly (not read from gru_lib.layers, so that
+# a test of the layer registry can check the registry against them).
+GRU_SEQUENCE_FUNCTIONS = {
+    "gru": (gru.gru_forward, gru.gru_backward),
+    "gru_fast": (fast.gru_forward, fast.gru_backward),
+}
 
+
+def gru_functions(path):
+    """``(forward, backward)`` of the GRU path ``"gru"`` (reference) or ``"gru_fast"``."""
+    return GRU_SEQUENCE_FUNCTIONS[path]
+
+
+class LayerCase(NamedTuple):
+    """A recurrent layer's public functions, for tests that hold for every layer.
+
+    ``step_forward`` and ``step_backward`` are None for the GRU's fast path, which has sequence
+    functions only (its steps are the reference path's).
+    """
+
+    kind: str
     init: object
     params_class: type
     forward: object
@@ -37,12 +46,19 @@ class Layer(NamedTuple):
     step_backward: object
 
 
-LAYERS = [
-    pytest.param(Layer(init_gru_params, GRUParams, gru_forward, gru_backward, gru_step_forward,
-                       gru_step_backward), id="gru"),
-    pytest.param(Layer(init_rnn_params, RNNParams, rnn_forward, rnn_backward, rnn_step_forward,
-                       rnn_step_backward), id="rnn"),
-]
+LAYER_CASES = {
+    "gru": LayerCase("gru", init_gru_params, GRUParams, gru.gru_forward, gru.gru_backward,
+                     gru.gru_step_forward, gru.gru_step_backward),
+    "gru_fast": LayerCase("gru_fast", init_gru_params, GRUParams, fast.gru_forward,
+                          fast.gru_backward, None, None),
+    "rnn": LayerCase("rnn", init_rnn_params, RNNParams, rnn.rnn_forward, rnn.rnn_backward,
+                     rnn.rnn_step_forward, rnn.rnn_step_backward),
+}
+
+# Every layer (sequence functions), and the layers that have step functions.
+LAYERS = [pytest.param(case, id=kind) for kind, case in LAYER_CASES.items()]
+STEP_LAYERS = [pytest.param(case, id=kind) for kind, case in LAYER_CASES.items()
+               if case.step_forward is not None]
 
 
 def random_problem(t, b, d, h, *, init=init_gru_params, seed=0, dtype=np.float64, scale=0.5,
@@ -104,6 +120,7 @@ def assert_sequence_equals_step_loop(forward, backward, step_forward, step_backw
     np.testing.assert_allclose(hs, ref_hs, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(dxs, ref_dxs, rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(dh0, ref_dh0, rtol=1e-11, atol=1e-13)
+    assert set(grads.arrays()) == set(ref_grads)
     for name, g in grads.arrays().items():
         np.testing.assert_allclose(g, ref_grads[name], rtol=1e-11, atol=1e-13, err_msg=name)
 
@@ -130,3 +147,26 @@ def assert_padded_batch_equals_one_by_one(forward, backward, xs, h0, params, mas
             totals[name] += g
     for name, g in grads.arrays().items():
         np.testing.assert_allclose(g, totals[name], rtol=1e-11, atol=1e-13, err_msg=name)
+
+
+def to_dtype(params, dtype):
+    """A copy of ``params`` (GRUParams, GRUGradients or RNNParams) with arrays of ``dtype``."""
+    return type(params)(**{n: a.astype(dtype) for n, a in params.arrays().items()},
+                        **params.settings())
+
+
+def all_outputs(forward, backward, xs, h0, params, dhs, mask=None):
+    """Everything a sequence pair computes, by name: ``hs``, ``dxs``, ``dh0`` and every
+    parameter gradient (``grad.<name>``); also returns the gradients' container."""
+    hs, cache = forward(xs, h0, params, mask)
+    dxs, dh0, grads = backward(dhs, cache)
+    out = {"hs": hs, "dxs": dxs, "dh0": dh0}
+    out.update({f"grad.{name}": g for name, g in grads.arrays().items()})
+    return out, grads
+
+
+@cache
+def default_sentiment_run(fast_path=False):
+    """``train_sentiment(fast_path=fast_path)``: the book's default run, trained once per test
+    process and shared by the modules that read it. Read it, never change it."""
+    return train_sentiment(fast_path=fast_path)

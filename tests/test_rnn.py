@@ -154,7 +154,36 @@ def test_bad_params():
         RNNParams(**arrays)
     with pytest.raises(ValueError, match=r"W_xh must be 2-D"):
         RNNParams(W_xh=np.zeros(3), W_hh=np.zeros((3, 3)), b_h=np.zeros(3))
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="input_size must be >= 1"):
         init_rnn_params(0, 3)
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(TypeError, match="hidden_size must be an integer"):
         init_rnn_params(2, 2.5)
+    with pytest.raises(ValueError, match="recurrent_init must be one of"):
+        init_rnn_params(2, 3, recurrent_init="xavier")
+
+
+@pytest.mark.parametrize("bad", [pytest.param(3, id="int"), pytest.param(["uniform"], id="list")])
+def test_recurrent_init_of_the_wrong_type_is_a_type_error(bad):
+    # The library's rule (gru_lib.checks): a value of the wrong type is a TypeError, as for
+    # every other choice (check_choice: loss, kind, optimizer).
+    with pytest.raises(TypeError, match="recurrent_init"):
+        init_rnn_params(2, 3, recurrent_init=bad)
+
+
+@pytest.mark.parametrize("recurrent_init", ["uniform", "orthogonal", "identity"])
+def test_recurrent_inits(recurrent_init):
+    params = init_rnn_params(3, 6, recurrent_init=recurrent_init, rng=2)
+    again = init_rnn_params(3, 6, recurrent_init=recurrent_init, rng=2)
+    np.testing.assert_array_equal(again.W_hh, params.W_hh)  # seeded: reproducible
+    np.testing.assert_array_equal(params.b_h, 0.0)
+    assert np.all(np.abs(params.W_xh) < 1 / np.sqrt(6))
+    if recurrent_init == "uniform":
+        assert np.all(np.abs(params.W_hh) < 1 / np.sqrt(6))
+    elif recurrent_init == "orthogonal":
+        # Every singular value is 1: a gradient through W_hh^T keeps its norm.
+        np.testing.assert_allclose(params.W_hh.T @ params.W_hh, np.eye(6), atol=1e-12)
+        np.testing.assert_allclose(np.linalg.svd(params.W_hh, compute_uv=False), 1.0, rtol=1e-12)
+    else:
+        np.testing.assert_array_equal(params.W_hh, np.eye(6))
+    assert init_rnn_params(3, 6, recurrent_init=recurrent_init, dtype=np.float32).W_hh.dtype \
+        == np.float32

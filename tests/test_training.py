@@ -2,7 +2,9 @@
 
 import numpy as np
 import pytest
+from helpers import default_sentiment_run
 
+from gru_lib.activations import binary_cross_entropy_with_logits
 from gru_lib.data import TEST_DATA, TRAIN_DATA, Vocabulary
 from gru_lib.gradcheck import check_gradients
 from gru_lib.model import SentimentModel
@@ -12,11 +14,13 @@ from gru_lib.train import train_sentiment
 
 @pytest.fixture(scope="module")
 def trained():
-    return train_sentiment()
+    return default_sentiment_run()
 
 
 def test_reaches_full_train_and_test_accuracy(trained):
     model, history = trained
+    assert history.epochs == 40 and history.updates == list(range(1, 41))
+    assert history.train_accuracy is history.metrics["train_accuracy"]
     assert history.train_accuracy[-1] == 1.0
     assert history.test_accuracy[-1] == 1.0
     assert model.accuracy(TRAIN_DATA) == 1.0 and model.accuracy(TEST_DATA) == 1.0
@@ -24,22 +28,36 @@ def test_reaches_full_train_and_test_accuracy(trained):
     assert history.loss[0] == pytest.approx(np.log(2), rel=0.05)  # the head starts at zero
 
 
-@pytest.mark.parametrize("kwargs", [dict(reset_after=True), dict(embedding_size=None),
-                                    dict(batch_size=8, epochs=30)])
+# On the fast path, which trains to the reference path's numbers (test_model_contract.py).
+@pytest.mark.parametrize("kwargs", [
+    pytest.param(dict(reset_after=True), id="reset_after"),
+    pytest.param(dict(embedding_size=None), id="one_hot"),
+    pytest.param(dict(batch_size=8, epochs=30), id="batch_size=8"),
+])
 def test_other_settings_also_learn(kwargs):
-    model, history = train_sentiment(**kwargs)
+    model, history = train_sentiment(fast_path=True, **kwargs)
+    assert model.layer.kind.name == "gru_fast"
     assert history.train_accuracy[-1] == 1.0
     assert history.test_accuracy[-1] >= 0.95
 
 
-def test_same_seed_same_model_other_seed_other_model(trained):
-    model, history = trained
-    again, history_again = train_sentiment()
+@pytest.mark.parametrize("kwargs", [
+    pytest.param(dict(), id="full-batch"),
+    pytest.param(dict(batch_size=8), id="shuffled-batches"),
+])
+def test_same_seed_same_model_other_seed_other_model(kwargs):
+    kwargs = dict(hidden_size=16, **kwargs)
+    model, history = train_sentiment(epochs=3, **kwargs)
+    again, history_again = train_sentiment(epochs=3, **kwargs)
     assert history.loss == history_again.loss
+    assert history.grad_norm == history_again.grad_norm
     for name, value in model.parameters().items():
         np.testing.assert_array_equal(again.parameters()[name], value)
-    other, _ = train_sentiment(seed=1, epochs=1)
+    other, _ = train_sentiment(seed=1, epochs=1, **kwargs)
     assert not np.array_equal(other.head_w, model.head_w)
+    from_generator, _ = train_sentiment(epochs=3, seed=np.random.default_rng(0), **kwargs)
+    for name, value in model.parameters().items():  # a seed or its generator: the same
+        np.testing.assert_array_equal(from_generator.parameters()[name], value)
 
 
 def test_predictions_and_trace(trained):
@@ -61,20 +79,33 @@ def test_padding_does_not_change_a_prediction(trained):
     assert alone == pytest.approx(beside_long, rel=1e-12)
 
 
-@pytest.mark.parametrize("reset_after", [False, True])
-@pytest.mark.parametrize("embedding_size", [5, None])
-def test_model_gradients(reset_after, embedding_size):
+# Every variant with and without an embedding; the GRU path alternates so that each path meets
+# each variant and each kind of input once (the paths agree to 1e-12: test_reference_and_fast).
+@pytest.mark.parametrize("reset_after, embedding_size, fast_path", [
+    pytest.param(False, 5, False, id="reset_before-embedding-reference"),
+    pytest.param(True, 5, True, id="reset_after-embedding-fast"),
+    pytest.param(False, None, True, id="reset_before-one_hot-fast"),
+    pytest.param(True, None, False, id="reset_after-one_hot-reference"),
+])
+def test_model_gradients(reset_after, embedding_size, fast_path):
     vocab = Vocabulary.from_sentences(TRAIN_DATA)
     model = SentimentModel.create(vocab, hidden_size=4, embedding_size=embedding_size,
-                                  reset_after=reset_after, rng=3)
+                                  reset_after=reset_after, fast_path=fast_path, rng=3)
+    assert model.layer.kind.name == ("gru_fast" if fast_path else "gru")
     rng = np.random.default_rng(4)
     for value in model.parameters().values():
         value[...] = rng.uniform(-0.5, 0.5, value.shape)
     sentences = ["i am not bad", "good", "this was very sad earlier", "not not good"]
     labels = np.array([1.0, 1.0, 0.0, 0.0])
-    _, grads = model.loss_and_gradients(sentences, labels)
-    report = check_gradients(lambda: model.loss_and_gradients(sentences, labels)[0],
-                             model.parameters(), grads)
+    loss, grads = model.loss_and_gradients(sentences, labels)
+    assert (loss, grads.keys()) == (model.loss(sentences, labels)[0], model.parameters().keys())
+    encoded = model.vocab.encode(sentences)
+
+    def loss_only():  # the forward pass only: the same loss, without a backward pass each time
+        return binary_cross_entropy_with_logits(model.outputs(encoded), labels)[0]
+
+    assert loss_only() == loss
+    report = check_gradients(loss_only, model.parameters(), grads)
     assert report.passed, str(report)
 
 
@@ -89,6 +120,29 @@ def test_save_and_load_round_trip(trained, tmp_path):
         np.testing.assert_array_equal(loaded.parameters()[name], value)
     sentences = list(TEST_DATA)
     np.testing.assert_array_equal(loaded.predict_proba(sentences), model.predict_proba(sentences))
+
+
+def test_a_fast_path_model_saves_and_loads(tmp_path):
+    model, _ = train_sentiment(fast_path=True, epochs=2)
+    model.save(tmp_path / "fast.npz")
+    loaded = SentimentModel.load(tmp_path / "fast.npz")
+    for name, value in model.parameters().items():
+        np.testing.assert_array_equal(loaded.parameters()[name], value)
+    sentences = list(TEST_DATA)  # the same function, whichever path the loaded model runs on
+    np.testing.assert_allclose(loaded.predict_proba(sentences), model.predict_proba(sentences),
+                               rtol=1e-12)
+
+
+def test_trace_is_the_same_on_both_paths(trained):
+    model, _ = trained
+    fast = SentimentModel(model.vocab, model.gru, model.embedding, model.head_w, model.head_b,
+                          fast_path=True)
+    ours, theirs = model.trace("this is not at all good"), fast.trace("this is not at all good")
+    assert ours.words == theirs.words
+    for name in ("z", "r", "h_tilde", "h"):
+        np.testing.assert_allclose(getattr(theirs, name), getattr(ours, name), rtol=1e-12,
+                                   atol=1e-14, err_msg=name)
+    assert theirs.probability == pytest.approx(ours.probability, rel=1e-12)
 
 
 def test_save_one_hot_reset_after(tmp_path):
