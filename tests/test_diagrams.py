@@ -9,7 +9,8 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.text import Text  # noqa: E402
 
-from gru_lib.diagrams import CELL_COLORS, CELL_PATHS, CELL_TERMS, plot_gru_cell  # noqa: E402
+from gru_lib.cell_diagram import CELL_COLORS, CELL_PATHS, CELL_TERMS  # noqa: E402
+from gru_lib.diagrams import plot_gru_cell  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
